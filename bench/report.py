@@ -1,0 +1,131 @@
+#!/usr/bin/python3
+"""Turns the wrk outputs bench/run.sh wrote into the table and the target ratios (docs/perf.md).
+
+  bench/report.py bench/results/<stamp>
+"""
+import pathlib
+import re
+import sys
+
+ROWS = [
+    ("gatehouse_public", "gatehouse  GET /healthz (public)"),
+    ("gatehouse_apikey", "gatehouse  /auth/whoami X-API-Key"),
+    ("gatehouse_basic_argon2id_db", "gatehouse  /auth/whoami Basic, argon2id db user *"),
+    ("gatehouse_basic_bcrypt_htpasswd", "gatehouse  /auth/whoami Basic, bcrypt htpasswd *"),
+    ("nginx_return200", "nginx      return 200 (public)"),
+    ("nginx_auth_basic_bcrypt", "nginx      auth_basic, bcrypt htpasswd"),
+    ("uvicorn_public", "uvicorn    GET /healthz (public)"),
+    ("uvicorn_apikey", "uvicorn    /auth/whoami X-API-Key"),
+    ("uvicorn_basic_bcrypt", "uvicorn    /auth/whoami Basic, bcrypt"),
+]
+
+# (gatehouse row, peer row, what, minimum ratio of requests/s)
+THROUGHPUT_TARGETS = [
+    ("gatehouse_public", "nginx_return200", "public vs nginx return 200", 1.0),
+    ("gatehouse_apikey", "nginx_return200", "API key vs nginx return 200", 1.0),
+    ("gatehouse_basic_bcrypt_htpasswd", "nginx_auth_basic_bcrypt",
+     "Basic bcrypt htpasswd vs nginx auth_basic", 50.0),
+    ("gatehouse_public", "uvicorn_public", "public vs uvicorn public", 6.0),
+    ("gatehouse_apikey", "uvicorn_apikey", "API key vs uvicorn API key", 6.0),
+    ("gatehouse_basic_argon2id_db", "uvicorn_basic_bcrypt",
+     "Basic argon2id db vs uvicorn Basic", 6.0),
+    ("gatehouse_basic_bcrypt_htpasswd", "uvicorn_basic_bcrypt",
+     "Basic bcrypt htpasswd vs uvicorn Basic", 6.0),
+]
+# (gatehouse row, nginx row, what): gatehouse p99 / nginx p99, lower is better
+P99_COMPARISONS = [
+    ("gatehouse_public", "nginx_return200", "public vs nginx return 200"),
+    ("gatehouse_apikey", "nginx_return200", "API key vs nginx return 200"),
+    ("gatehouse_basic_bcrypt_htpasswd", "nginx_auth_basic_bcrypt",
+     "Basic bcrypt htpasswd vs nginx auth_basic"),
+]
+
+UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def to_ms(text):
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    return float(m.group(1)) * UNIT_MS[m.group(2)] if m else None
+
+
+def parse(path):
+    r = {"rps": None, "p50": None, "p99": None, "requests": 0, "non2xx": 0, "errors": 0}
+    if not path.exists():
+        return r
+    text = path.read_text(errors="replace")
+    if m := re.search(r"^Requests/sec:\s+([\d.]+)", text, re.M):
+        r["rps"] = float(m.group(1))
+    for pct in ("50", "99"):
+        if m := re.search(rf"^\s+{pct}%\s+(\S+)", text, re.M):
+            r["p" + pct] = to_ms(m.group(1))
+    if m := re.search(r"^\s*(\d+) requests in", text, re.M):
+        r["requests"] = int(m.group(1))
+    if m := re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text):
+        r["non2xx"] = int(m.group(1))
+    if m := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text):
+        r["errors"] = sum(int(x) for x in m.groups())
+    r["valid"] = r["rps"] is not None and r["requests"] > 0 and r["non2xx"] == 0
+    return r
+
+
+def fmt_ms(v):
+    if v is None:
+        return "-"
+    return f"{v * 1000:.0f} us" if v < 1 else f"{v:.2f} ms" if v < 1000 else f"{v / 1000:.2f} s"
+
+
+def main():
+    d = pathlib.Path(sys.argv[1])
+    res = {name: parse(d / f"{name}.wrk.txt") for name, _ in ROWS}
+    env = (d / "env.txt").read_text() if (d / "env.txt").exists() else ""
+    out = []
+    out.append(env.rstrip())
+    out.append("")
+    out.append(f"{'row':<52} {'requests/s':>11} {'p50':>10} {'p99':>10}  notes")
+    out.append("-" * 100)
+    for name, label in ROWS:
+        r = res[name]
+        notes = []
+        if r["non2xx"]:
+            notes.append(f"INVALID: {r['non2xx']} non-2xx")
+        if r["errors"]:
+            notes.append(f"{r['errors']} socket errors")
+        if r["rps"] is None:
+            notes.append("no result")
+        rps = f"{r['rps']:,.0f}" if r["rps"] is not None else "-"
+        out.append(f"{label:<52} {rps:>11} {fmt_ms(r['p50']):>10} {fmt_ms(r['p99']):>10}  "
+                   + "; ".join(notes))
+    out.append("* after the first request the verified-credential cache answers: no argon2id/bcrypt")
+    out.append("  per request (nginx and uvicorn recompute bcrypt on every request).")
+    out.append("")
+    out.append(f"{'throughput target (gatehouse / peer, requests/s)':<52} {'ratio':>9} {'target':>8}  met")
+    out.append("-" * 80)
+    all_met = True
+    for gh, peer, what, target in THROUGHPUT_TARGETS:
+        a, b = res[gh], res[peer]
+        if a["valid"] and b["valid"] and b["rps"]:
+            ratio = a["rps"] / b["rps"]
+            met = ratio >= target
+            all_met &= met
+            out.append(f"{what:<52} {ratio:>8.2f}x {'>= ' + format(target, 'g') + 'x':>8}  "
+                       f"{'yes' if met else 'NO'}")
+        else:
+            all_met = False
+            out.append(f"{what:<52} {'-':>9} {'>= ' + format(target, 'g') + 'x':>8}  no data")
+    out.append("")
+    out.append(f"{'p99 at the same connections (gatehouse / nginx)':<52} {'ratio':>9}  (lower is better)")
+    out.append("-" * 80)
+    for gh, peer, what in P99_COMPARISONS:
+        a, b = res[gh], res[peer]
+        if a["p99"] is not None and b["p99"]:
+            ratio = a["p99"] / b["p99"]
+            out.append(f"{what:<52} {ratio:>8.3g}x  {fmt_ms(a['p99'])} vs {fmt_ms(b['p99'])}")
+        else:
+            out.append(f"{what:<52} {'-':>9}")
+    out.append("")
+    out.append("all throughput targets met" if all_met else "NOT all throughput targets met")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()

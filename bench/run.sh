@@ -1,0 +1,301 @@
+#!/usr/bin/env bash
+# gatehouse against nginx and FastAPI/uvicorn, in one run, on this machine (docs/perf.md).
+#
+#   bench/run.sh            10 s of wrk per row (DURATION=N to change)
+#   bench/run.sh --quick    3 s per row: checks that the script and every peer work
+#
+# Starts gatehouse (release build), nginx and uvicorn on free 127.0.0.1 ports, everything in a
+# temp dir that a trap removes; checks that each peer answers 200 to good credentials and 401 to
+# bad ones BEFORE loading it; runs wrk against each route; prints requests/s, p50, p99 and the
+# ratios the targets are stated in. Raw wrk output and the table go to bench/results/<stamp>/.
+#
+# Environment:
+#   GATEHOUSE_BIN   gatehouse binary (default build/release/gatehouse)
+#   DURATION        seconds of load per row (default 10; --quick: 3)
+#   CONNECTIONS     wrk connections (default 64)     WRK_THREADS  wrk threads (default 2)
+#   BCRYPT_COST     cost of the htpasswd bcrypt entry shared by gatehouse, nginx, uvicorn (10)
+#   RESULTS_DIR     where results go (default bench/results)
+set -euo pipefail
+
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+
+QUICK=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "bench/run.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PY=/usr/bin/python3  # the Debian python: fastapi, uvicorn, bcrypt are Debian packages
+DURATION=${DURATION:-10}
+((QUICK)) && DURATION=3
+CONNECTIONS=${CONNECTIONS:-64}
+WRK_THREADS=${WRK_THREADS:-2}
+BCRYPT_COST=${BCRYPT_COST:-10}
+GATEHOUSE_BIN=${GATEHOUSE_BIN:-$ROOT/build/release/gatehouse}
+RESULTS_ROOT=${RESULTS_DIR:-$ROOT/bench/results}
+STAMP=$(date -u +%Y%m%d-%H%M%S)$( ((QUICK)) && echo -quick || true)
+RESULTS="$RESULTS_ROOT/$STAMP"
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
+
+# ------------------------------------------------------------------------------------------ tools
+missing_tools() {
+  local t
+  for t in wrk nginx htpasswd curl setsid timeout; do command -v "$t" >/dev/null || echo "$t"; done
+  [[ -x $PY ]] || { echo "$PY"; return; }
+  local m
+  for m in fastapi uvicorn bcrypt; do "$PY" -c "import $m" 2>/dev/null || echo "python3-$m"; done
+}
+if [[ -n "$(missing_tools)" ]]; then
+  say "missing: $(missing_tools | tr '\n' ' ')- running scripts/install-deps.sh --test"
+  "$ROOT/scripts/install-deps.sh" --test
+  [[ -z "$(missing_tools)" ]] ||
+    die "still missing after scripts/install-deps.sh --test: $(missing_tools | tr '\n' ' ')"
+fi
+[[ -x $GATEHOUSE_BIN ]] || die "no gatehouse binary at $GATEHOUSE_BIN (build it: cmake --preset \
+release && cmake --build --preset release --target gatehouse, or set GATEHOUSE_BIN)"
+
+# ---------------------------------------------------------------- temp dir, processes, teardown
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-bench.XXXXXX")
+PIDS=()      # process-group leaders we started (each server runs under setsid)
+WATCHDOG=""
+
+stop_group() {  # stop_group PID: TERM the process group PID leads, KILL it after 5 s
+  local pid=$1 i
+  kill -TERM -- "-$pid" 2>/dev/null || return 0
+  for i in $(seq 50); do
+    kill -0 -- "-$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  local pid
+  for pid in "${PIDS[@]}"; do stop_group "$pid"; done
+  [[ -n $WATCHDOG ]] && kill -KILL -- "-$WATCHDOG" 2>/dev/null
+  if [[ -d $RESULTS ]]; then  # keep the servers' logs next to the results
+    mkdir -p "$RESULTS/logs"
+    cp "$WORK"/*.log "$RESULTS/logs/" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'say "interrupted"; exit 130' INT TERM
+
+# Bound the whole run: start-up and checks (~2 min at most) plus each wrk run with slack.
+MAX_SECONDS=$((180 + 9 * (DURATION + 20)))
+setsid bash -c "sleep $MAX_SECONDS; echo 'bench: time limit ($MAX_SECONDS s) reached' >&2; \
+kill -TERM $$" </dev/null &
+WATCHDOG=$!
+disown "$WATCHDOG"
+
+mkdir -p "$RESULTS"
+chmod 0755 "$WORK"  # nginx workers run as nobody when started by root: they read htpasswd + file
+
+free_port() {
+  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+GH_PORT=$(free_port)
+NG_PORT=$(free_port)
+UV_PORT=$(free_port)
+while [[ $NG_PORT == "$GH_PORT" ]]; do NG_PORT=$(free_port); done
+while [[ $UV_PORT == "$GH_PORT" || $UV_PORT == "$NG_PORT" ]]; do UV_PORT=$(free_port); done
+
+start() {  # start NAME CMD...: run CMD in its own process group, output to $WORK/NAME.log
+  local name=$1
+  shift
+  setsid "$@" >"$WORK/$name.log" 2>&1 </dev/null &
+  PIDS+=("$!")
+  eval "${name}_PID=$!"
+  disown "$!"  # no "Terminated" notices from bash at teardown
+}
+
+wait_ready() {  # wait_ready NAME URL: until URL answers anything, at most 30 s
+  local name=$1 url=$2 pid_var="${1}_PID" i
+  for i in $(seq 300); do
+    if ! kill -0 "${!pid_var}" 2>/dev/null; then
+      cat "$WORK/$name.log" >&2 || true
+      die "$name exited during start-up (log above)"
+    fi
+    curl -s -o /dev/null --max-time 1 "$url" && return 0
+    sleep 0.1
+  done
+  cat "$WORK/$name.log" >&2 || true
+  die "$name did not answer $url within 30 s"
+}
+
+# ------------------------------------------------------------------------------------ credentials
+rand() { "$PY" -c 'import secrets; print(secrets.token_urlsafe(12))'; }
+b64() { printf '%s' "$1" | base64 -w0; }
+DB_USER=alice                # argon2id, in gatehouse's database
+DB_PASS="db-$(rand)"
+HT_USER=bob                  # bcrypt, in the htpasswd file all three peers use
+HT_PASS="ht-$(rand)"
+HTPASSWD="$WORK/htpasswd"
+
+say "htpasswd -B -C $BCRYPT_COST for $HT_USER"
+htpasswd -i -B -C "$BCRYPT_COST" -c "$HTPASSWD" "$HT_USER" <<<"$HT_PASS" 2>/dev/null
+chmod 0644 "$HTPASSWD"
+
+# --------------------------------------------------------------------------------------- gatehouse
+GH_DATA="$WORK/gatehouse-data"
+GH_CONF="$WORK/gatehouse.toml"
+cat >"$GH_CONF" <<EOF
+[server]
+threads = 2
+
+[log]
+access = ""
+level = "warn"
+
+[auth]
+schemes = ["apikey", "basic"]
+
+[auth.basic]
+stores = ["db", "htpasswd:$HTPASSWD"]
+EOF
+GH=("$GATEHOUSE_BIN")
+"${GH[@]}" user add "$DB_USER" --password-stdin --config "$GH_CONF" --data "$GH_DATA" \
+  <<<"$DB_PASS" >/dev/null
+API_KEY=$("${GH[@]}" apikey create "$DB_USER" --name bench --config "$GH_CONF" --data "$GH_DATA" \
+  2>/dev/null)
+[[ $API_KEY == gh_* ]] || die "gatehouse apikey create printed no key"
+start gatehouse "${GH[@]}" serve --listen "127.0.0.1:$GH_PORT" --data "$GH_DATA" --config "$GH_CONF"
+
+# ------------------------------------------------------------------------------------------ nginx
+NG="$WORK/nginx"
+mkdir -p "$NG/tmp" "$WORK/www"
+printf '{"user":"%s","scheme":"basic"}\n' "$HT_USER" >"$WORK/www/whoami.json"
+chmod 0755 "$WORK/www" && chmod 0644 "$WORK/www/whoami.json"
+cat >"$NG/nginx.conf" <<EOF
+worker_processes 2;
+pid $NG/nginx.pid;
+error_log $WORK/nginx.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  default_type application/json;
+  keepalive_requests 100000000;   # never close a benchmark connection (as gatehouse does not)
+  client_body_temp_path $NG/tmp/body;
+  proxy_temp_path $NG/tmp/proxy;
+  fastcgi_temp_path $NG/tmp/fastcgi;
+  uwsgi_temp_path $NG/tmp/uwsgi;
+  scgi_temp_path $NG/tmp/scgi;
+  server {
+    listen 127.0.0.1:$NG_PORT reuseport;   # spreads connections over both workers
+    # (a) public: answered in the rewrite phase
+    location = /healthz { return 200 '{"status":"ok"}\n'; }
+    # (b) Basic with bcrypt: a static file, because 'return' would answer before auth_basic runs
+    location = /auth/whoami {
+      auth_basic "bench";
+      auth_basic_user_file $HTPASSWD;
+      alias $WORK/www/whoami.json;
+    }
+  }
+}
+EOF
+start nginx nginx -p "$NG" -e "$WORK/nginx.log" -c "$NG/nginx.conf" -g 'daemon off;'
+
+# ---------------------------------------------------------------------------------------- uvicorn
+start uvicorn env BENCH_API_KEY="$API_KEY" BENCH_API_KEY_USER="$DB_USER" BENCH_HTPASSWD="$HTPASSWD" \
+  "$PY" -m uvicorn fastapi_app:app --app-dir "$ROOT/bench" --host 127.0.0.1 --port "$UV_PORT" \
+  --workers 2 --no-access-log --log-level warning
+
+wait_ready gatehouse "http://127.0.0.1:$GH_PORT/healthz"
+wait_ready nginx "http://127.0.0.1:$NG_PORT/healthz"
+wait_ready uvicorn "http://127.0.0.1:$UV_PORT/healthz"
+sleep 1  # let uvicorn's second worker come up
+
+GHB="http://127.0.0.1:$GH_PORT"
+NGB="http://127.0.0.1:$NG_PORT"
+UVB="http://127.0.0.1:$UV_PORT"
+
+# ----------------------------------------------------------------------------- correctness checks
+# A peer that lets everyone in looks very fast: check 200 for good and 401 for bad credentials.
+CHECK_FAILED=0
+check() {  # check WANT_STATUS WANT_BODY_SUBSTRING WHAT URL [curl args...]
+  local want=$1 body_want=$2 what=$3 url=$4
+  shift 4
+  local body="$WORK/check.body" got
+  got=$(curl -s -o "$body" -w '%{http_code}' --max-time 20 "$@" "$url" || echo "000")
+  if [[ $got != "$want" ]] || { [[ -n $body_want ]] && ! grep -q -- "$body_want" "$body"; }; then
+    say "CHECK FAILED: $url, $what -> $got (want $want${body_want:+ with $body_want})"
+    CHECK_FAILED=1
+  else
+    say "ok  $got  $url, $what${body_want:+ -> $body_want}"
+  fi
+}
+H_KEY=(-H "X-API-Key: $API_KEY")
+BAD_KEY="${API_KEY%?}$([[ ${API_KEY: -1} == 0 ]] && echo 1 || echo 0)"
+H_BADKEY=(-H "X-API-Key: $BAD_KEY")
+H_DB=(-H "Authorization: Basic $(b64 "$DB_USER:$DB_PASS")")
+H_DBBAD=(-H "Authorization: Basic $(b64 "$DB_USER:wrong-$DB_PASS")")
+H_HT=(-H "Authorization: Basic $(b64 "$HT_USER:$HT_PASS")")
+H_HTBAD=(-H "Authorization: Basic $(b64 "$HT_USER:wrong-$HT_PASS")")
+
+for peer in gatehouse uvicorn; do
+  base=$([[ $peer == gatehouse ]] && echo "$GHB" || echo "$UVB")
+  check 200 '' "public" "$base/healthz"
+  check 401 '' "no credentials" "$base/auth/whoami"
+  check 200 "\"$DB_USER\"" "good API key" "$base/auth/whoami" "${H_KEY[@]}"
+  check 401 '' "wrong API key" "$base/auth/whoami" "${H_BADKEY[@]}"
+  check 200 "\"$HT_USER\"" "Basic $HT_USER (bcrypt htpasswd)" "$base/auth/whoami" "${H_HT[@]}"
+  check 401 '' "Basic $HT_USER, wrong password" "$base/auth/whoami" "${H_HTBAD[@]}"
+  if [[ $peer == gatehouse ]]; then  # the argon2id user exists only in gatehouse's database
+    check 200 "\"$DB_USER\"" "Basic $DB_USER (argon2id db)" "$base/auth/whoami" "${H_DB[@]}"
+    check 401 '' "Basic $DB_USER, wrong password" "$base/auth/whoami" "${H_DBBAD[@]}"
+  fi
+done
+check 200 '' "public (return 200)" "$NGB/healthz"
+check 401 '' "no credentials" "$NGB/auth/whoami"
+check 200 "\"$HT_USER\"" "Basic $HT_USER (bcrypt htpasswd)" "$NGB/auth/whoami" "${H_HT[@]}"
+check 401 '' "Basic $HT_USER, wrong password" "$NGB/auth/whoami" "${H_HTBAD[@]}"
+((CHECK_FAILED == 0)) || die "a peer failed its credential checks; not benchmarking it"
+
+# ------------------------------------------------------------------------------------------- load
+{
+  echo "date_utc: $(date -u '+%Y-%m-%d %H:%M:%S')"
+  echo "host: $(uname -srm), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+  echo "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+  echo "load_before: $(cut -d' ' -f1-3 /proc/loadavg); compilers running: $(pgrep -c cc1plus || true)"
+  echo "gatehouse: $("$GATEHOUSE_BIN" --version 2>&1 | head -1) ($GATEHOUSE_BIN), threads=2, access log off"
+  echo "nginx: $(nginx -v 2>&1 | sed 's/.*: //'), 2 workers, reuseport, access_log off"
+  echo "uvicorn: $("$PY" -c 'import uvicorn, fastapi; print(uvicorn.__version__, "fastapi", fastapi.__version__)'), 2 workers, loop=$("$PY" -c 'import uvloop' 2>/dev/null && echo uvloop || echo asyncio), http=$("$PY" -c 'import httptools' 2>/dev/null && echo httptools || echo h11)"
+  echo "wrk: -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s --latency --timeout 10s"
+  echo "bcrypt cost: $BCRYPT_COST (htpasswd -B), argon2id: gatehouse default"
+} >"$RESULTS/env.txt"
+
+ROWS=()
+bench() {  # bench NAME URL [wrk args...]
+  local name=$1 url=$2
+  shift 2
+  say "wrk ${DURATION}s: $name ($url)"
+  timeout -k 5 $((DURATION + 20)) wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" \
+    --timeout 10s --latency "$@" "$url" >"$RESULTS/$name.wrk.txt" 2>&1 ||
+    say "wrk failed for $name (see $RESULTS/$name.wrk.txt)"
+  ROWS+=("$name")
+}
+bench gatehouse_public "$GHB/healthz"
+bench gatehouse_apikey "$GHB/auth/whoami" "${H_KEY[@]}"
+bench gatehouse_basic_argon2id_db "$GHB/auth/whoami" "${H_DB[@]}"
+bench gatehouse_basic_bcrypt_htpasswd "$GHB/auth/whoami" "${H_HT[@]}"
+curl -s --max-time 5 "$GHB/metrics" >"$RESULTS/gatehouse_metrics.txt" || true
+bench nginx_return200 "$NGB/healthz"
+bench nginx_auth_basic_bcrypt "$NGB/auth/whoami" "${H_HT[@]}"
+bench uvicorn_public "$UVB/healthz"
+bench uvicorn_apikey "$UVB/auth/whoami" "${H_KEY[@]}"
+bench uvicorn_basic_bcrypt "$UVB/auth/whoami" "${H_HT[@]}"
+
+"$PY" "$ROOT/bench/report.py" "$RESULTS" | tee "$RESULTS/table.txt"
+ln -sfn "$STAMP" "$RESULTS_ROOT/latest"
+say "results in $RESULTS (bench/results/latest)"

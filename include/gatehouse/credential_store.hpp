@@ -1,0 +1,69 @@
+#pragma once
+// Credential stores, split by capability as in Apache httpd's authn providers: a store can verify
+// a password (give a password record), give a Digest HA1, find an API key, or map a principal.
+// Stores form a chain: `unknown_user` moves on to the next store, anything else stops.
+// Lookups are in-memory and fast (snapshots); reading files or the database happens in refresh().
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gatehouse {
+
+enum class StoreCapability { password, digest_ha1, api_key, principal };
+
+struct PasswordRecord {
+  std::string username;            // canonical name as stored
+  std::string hash;                // encoded hash: $argon2id$, $2y$, $apr1$, {SHA}, crypt(3), ...
+  std::vector<std::string> roles;  // roles this store grants
+  bool disabled = false;
+};
+
+enum class LookupStatus { found, unknown_user, error };
+
+struct PasswordLookup {
+  LookupStatus status = LookupStatus::unknown_user;
+  PasswordRecord record;
+  std::string error;  // for LookupStatus::error, for the log
+};
+
+struct ApiKeyRecord {
+  std::string id;                             // public part of gh_<id>_<secret>
+  std::string username;                       // owner
+  std::array<unsigned char, 32> secret_hash;  // SHA-256 of the secret part
+  std::vector<std::string> roles;             // effective roles (already narrowed to the owner's)
+  std::optional<std::int64_t> expires;        // unix seconds
+  bool usable = true;                         // false when revoked or the owner is disabled
+  // Last use, shared across snapshots so refreshes do not lose it; flushed to the store lazily.
+  std::shared_ptr<std::atomic<std::int64_t>> last_used;
+};
+
+struct ApiKeyLookup {
+  LookupStatus status = LookupStatus::unknown_user;
+  std::shared_ptr<const ApiKeyRecord> record;
+};
+
+class CredentialStore {
+ public:
+  virtual ~CredentialStore() = default;
+  // As named in the configuration: "db", "htpasswd:/etc/gatehouse/htpasswd", "static".
+  virtual std::string_view name() const noexcept = 0;
+  virtual bool can(StoreCapability capability) const noexcept = 0;
+
+  virtual PasswordLookup find_password(std::string_view username) const {
+    return {LookupStatus::unknown_user, {}, {}};
+  }
+  virtual ApiKeyLookup find_api_key(std::string_view id) const { return {}; }
+
+  // Re-read the backing file or database if it changed. Called from the refresher thread
+  // (every 250 ms), never from an I/O thread. Must not throw.
+  virtual void refresh() noexcept {}
+};
+
+using StorePtr = std::shared_ptr<CredentialStore>;
+
+}  // namespace gatehouse

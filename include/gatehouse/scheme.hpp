@@ -1,0 +1,38 @@
+#pragma once
+// An authentication scheme (Basic, ApiKey; Digest, Bearer, Negotiate follow): turns a request
+// into credentials, verifies them through the credential stores it was built with, and writes
+// its challenge. Stateless after construction; safe to call from every I/O thread at once.
+#include <string>
+#include <string_view>
+
+#include "gatehouse/credentials.hpp"
+#include "gatehouse/http.hpp"
+#include "gatehouse/outcome.hpp"
+
+namespace gatehouse {
+
+struct Parsed {
+  enum class Kind { absent, malformed, present };
+  Kind kind = Kind::absent;
+  Credentials credentials;
+  std::string description;  // for malformed: what is wrong, without echoing the secret
+
+  static Parsed absent() { return {}; }
+  static Parsed malformed(std::string why) { return {Kind::malformed, {}, std::move(why)}; }
+  static Parsed present(Credentials c) { return {Kind::present, std::move(c), {}}; }
+};
+
+class Scheme {
+ public:
+  virtual ~Scheme() = default;
+  virtual std::string_view name() const noexcept = 0;  // lower case: "basic", "apikey"
+  virtual Parsed parse(const Request& request) const = 0;
+  // The WWW-Authenticate challenge this scheme adds to every 401 (RFC 9110 §11.6.1).
+  virtual std::string challenge() const = 0;
+  // Verifies parsed credentials. `done` is called exactly once, possibly on another thread
+  // (slow password hashes run on the worker pool).
+  virtual void verify(Credentials credentials, const Request& request,
+                      Completion<Outcome> done) const = 0;
+};
+
+}  // namespace gatehouse

@@ -1,0 +1,408 @@
+#include "app/cli.hpp"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "auth/api_key.hpp"
+#include "auth/password_hash.hpp"
+#include "auth/username.hpp"
+#include "gatehouse/server.hpp"
+#include "state/state_store.hpp"
+#include "stores/htpasswd_store.hpp"
+#include "util/clock.hpp"
+
+namespace gatehouse::cli {
+
+namespace {
+
+// A failure the user can act on: printed as one line, exit code 1 (or 2 for usage).
+struct Failure {
+  int code;
+  std::string message;
+};
+
+struct Common {
+  std::string config_file;
+  std::string data_dir;
+};
+
+void add_common(CLI::App* app, Common& common) {
+  app->add_option("--config", common.config_file, "configuration file (TOML)");
+  app->add_option("--data", common.data_dir, "data directory (default: gatehouse-data)");
+}
+
+Config load(const Common& common) {
+  Config config = common.config_file.empty() ? Config{} : load_config(common.config_file);
+  if (!common.data_dir.empty()) config.data_dir = common.data_dir;
+  return config;
+}
+
+std::string read_line_from(std::FILE* in) {
+  std::string line;
+  for (int c; (c = std::fgetc(in)) != EOF && c != '\n';) line.push_back(static_cast<char>(c));
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+// Reads a password from the terminal with echo off; asks twice when `confirm`.
+std::string prompt_password(const std::string& prompt, bool confirm) {
+  const int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
+  if (fd < 0) throw Failure{2, "no terminal to ask for the password on; use --password-stdin"};
+  std::FILE* tty = ::fdopen(fd, "r+");
+  termios old{};
+  ::tcgetattr(fd, &old);
+  termios quiet = old;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  auto ask = [&](const std::string& text) {
+    std::fputs(text.c_str(), tty);
+    std::fflush(tty);
+    ::tcsetattr(fd, TCSAFLUSH, &quiet);
+    std::string value = read_line_from(tty);
+    ::tcsetattr(fd, TCSAFLUSH, &old);
+    std::fputs("\n", tty);
+    return value;
+  };
+  std::string first = ask(prompt);
+  if (confirm && ask("Again: ") != first) {
+    std::fclose(tty);
+    throw Failure{1, "the passwords do not match"};
+  }
+  std::fclose(tty);
+  return first;
+}
+
+std::string get_password(bool from_stdin, const std::string& prompt, bool confirm) {
+  std::string password = from_stdin ? read_line_from(stdin) : prompt_password(prompt, confirm);
+  if (password.empty()) throw Failure{2, "the password is empty"};
+  return password;
+}
+
+std::string canonical_user(const std::string& name) {
+  auto normalized = auth::normalize_username(name);
+  if (!normalized) throw Failure{2, "\"" + name + "\" is not a valid username (RFC 8265)"};
+  return *normalized;
+}
+
+std::string format_time(std::optional<std::int64_t> t) {
+  if (!t) return "-";
+  const std::time_t tt = static_cast<std::time_t>(*t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::int64_t parse_seconds(const std::string& text) {
+  const auto parsed = parse_duration(text);
+  if (!parsed || parsed->count() <= 0) {
+    throw Failure{2, "--expires: \"" + text + "\" is not a duration like 30d, 12h or 90m"};
+  }
+  return std::chrono::duration_cast<std::chrono::seconds>(*parsed).count();
+}
+
+void seed_demo(state::StateStore& store, std::int64_t now) {
+  const struct {
+    const char* name;
+    const char* password;
+    const char* role;
+  } demo[] = {{"admin", "admin", "Admin"}, {"demo", "demo", "User"}};
+  for (const auto& u : demo) {
+    store.add_user(
+        state::UserRow{u.name, auth::hash_argon2id(u.password), {u.role}, false, now, now});
+  }
+}
+
+void print_banner(const Config& config, const std::vector<std::uint16_t>& ports, bool demo) {
+  const std::string host =
+      config.server.listen.empty()
+          ? "127.0.0.1"
+          : config.server.listen.front().substr(0, config.server.listen.front().rfind(':'));
+  const std::string base =
+      "http://" + host + ":" + std::to_string(ports.empty() ? 0 : ports.front());
+  std::cerr << "gatehouse " << GATEHOUSE_VERSION << " listening on " << base << "\n";
+  if (demo) {
+    std::cerr << "demo users: admin/admin (Admin), demo/demo (User) in " << config.data_dir
+              << "\ntry:\n"
+              << "  curl -u demo:demo " << base << "/auth/whoami\n"
+              << "  http -a admin:admin " << base << "/auth/whoami\n"
+              << "  gatehouse apikey create demo --name laptop --data " << config.data_dir
+              << "   # then: curl -H 'X-API-Key: gh_...' " << base << "/auth/whoami\n"
+              << "  curl " << base << "/metrics\n";
+  }
+  std::cerr.flush();
+}
+
+int run_serve(const Common& common, const std::vector<std::string>& listen, bool demo_flag) {
+  Config config = load(common);
+  if (!listen.empty()) config.server.listen = listen;
+  // The embedded default (no config file) is the demo: seed users on first start.
+  const bool demo = demo_flag || common.config_file.empty();
+  if (demo && config.store_url().starts_with("sqlite:")) {
+    auto store = state::open_state_store(config.store_url());
+    if (store->list_users().empty()) seed_demo(*store, SystemClock{}.now_s());
+  }
+  Server server(config);
+  server.start();
+  print_banner(config, server.ports(), demo);
+  return server.run();
+}
+
+int run_init(const Common& common, bool demo) {
+  const Config config = load(common);
+  auto store = state::open_state_store(config.store_url());
+  if (demo && store->list_users().empty()) seed_demo(*store, SystemClock{}.now_s());
+  std::cout << (store->created() ? "created " : "already present: ") << config.store_url()
+            << (demo ? " (demo users admin/admin, demo/demo)" : "") << "\n";
+  return 0;
+}
+
+std::unique_ptr<state::StateStore> open_store(const Common& common) {
+  return state::open_state_store(load(common).store_url());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"gatehouse: an authenticating HTTP API server", "gatehouse"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(GATEHOUSE_VERSION));
+  Common common;
+
+  auto* serve = app.add_subcommand("serve", "run the server");
+  add_common(serve, common);
+  std::vector<std::string> listen;
+  bool serve_demo = false;
+  serve->add_option("--listen", listen, "ADDR:PORT to listen on (repeatable)");
+  serve->add_flag("--demo", serve_demo, "create the demo users on first start");
+
+  auto* init = app.add_subcommand("init", "create the data store");
+  add_common(init, common);
+  bool init_demo = false;
+  init->add_flag("--demo", init_demo, "also create the demo users admin/admin and demo/demo");
+
+  auto* user = app.add_subcommand("user", "manage users in the gatehouse database");
+  user->require_subcommand(1);
+  std::string user_name;
+  std::vector<std::string> roles;
+  bool password_stdin = false;
+  auto* user_add = user->add_subcommand("add", "add a user (password prompted)");
+  user_add->add_option("NAME", user_name)->required();
+  user_add->add_option("--role", roles, "role (repeatable; default User)");
+  user_add->add_flag("--password-stdin", password_stdin, "read the password from stdin");
+  auto* user_passwd = user->add_subcommand("passwd", "change a user's password");
+  user_passwd->add_option("NAME", user_name)->required();
+  user_passwd->add_flag("--password-stdin", password_stdin, "read the password from stdin");
+  auto* user_del = user->add_subcommand("del", "delete a user and their API keys");
+  user_del->add_option("NAME", user_name)->required();
+  auto* user_list = user->add_subcommand("list", "list users");
+  auto* user_roles = user->add_subcommand("roles", "show, or with ROLE... set, a user's roles");
+  user_roles->add_option("NAME", user_name)->required();
+  user_roles->add_option("ROLE", roles);
+  auto* user_disable = user->add_subcommand("disable", "refuse every credential of a user");
+  user_disable->add_option("NAME", user_name)->required();
+  auto* user_enable = user->add_subcommand("enable", "undo disable");
+  user_enable->add_option("NAME", user_name)->required();
+  for (auto* sub : user->get_subcommands({})) add_common(sub, common);
+
+  auto* apikey = app.add_subcommand("apikey", "manage API keys");
+  apikey->require_subcommand(1);
+  std::string key_name = "cli", key_expires, key_id;
+  auto* apikey_create = apikey->add_subcommand("create", "create a key for USER (printed once)");
+  apikey_create->add_option("USER", user_name)->required();
+  apikey_create->add_option("--name", key_name, "a label for the key");
+  apikey_create->add_option("--expires", key_expires, "lifetime, e.g. 90d (default: never)");
+  apikey_create->add_option("--role", roles, "narrow the key to these roles (repeatable)");
+  auto* apikey_list = apikey->add_subcommand("list", "list keys (all, or USER's)");
+  apikey_list->add_option("USER", user_name);
+  auto* apikey_revoke = apikey->add_subcommand("revoke", "revoke a key by id");
+  apikey_revoke->add_option("ID", key_id)->required();
+  for (auto* sub : apikey->get_subcommands({})) add_common(sub, common);
+
+  auto* htpasswd = app.add_subcommand("htpasswd",
+                                      "add or update USER in an Apache htpasswd file "
+                                      "(bcrypt)");
+  std::string file;
+  int cost = 10;
+  htpasswd->add_option("FILE", file)->required();
+  htpasswd->add_option("USER", user_name)->required();
+  htpasswd->add_option("--cost", cost, "bcrypt cost (4-31)")->check(CLI::Range(4, 31));
+  htpasswd->add_flag("--password-stdin", password_stdin, "read the password from stdin");
+
+  auto* check = app.add_subcommand("check-config",
+                                   "validate FILE and print the effective "
+                                   "configuration");
+  check->add_option("FILE", file)->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  const std::int64_t now = SystemClock{}.now_s();
+  try {
+    if (*serve) return run_serve(common, listen, serve_demo);
+    if (*init) return run_init(common, init_demo);
+    if (*check) {
+      const Config config = load_config(file);
+      std::cout << to_toml(config);
+      return 0;
+    }
+    if (*htpasswd) {
+      const std::string name = user_name;
+      if (name.empty() || name.find(':') != std::string::npos) {
+        throw Failure{2, "USER must be non-empty and contain no ':'"};
+      }
+      const std::string line =
+          name + ":" + auth::hash_bcrypt(get_password(password_stdin, "Password: ", true), cost);
+      std::vector<std::string> lines;
+      bool replaced = false;
+      if (std::ifstream in(file); in) {
+        for (std::string l; std::getline(in, l);) {
+          if (l.starts_with(name + ":")) {
+            lines.push_back(line);
+            replaced = true;
+          } else {
+            lines.push_back(l);
+          }
+        }
+      }
+      if (!replaced) lines.push_back(line);
+      const std::string tmp = file + ".tmp";
+      const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      if (fd < 0) throw Failure{1, "cannot write " + tmp + ": " + std::strerror(errno)};
+      std::string text;
+      for (const auto& l : lines) text += l + "\n";
+      const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+      ::close(fd);
+      if (!ok || std::rename(tmp.c_str(), file.c_str()) != 0) {
+        throw Failure{1, "cannot write " + file + ": " + std::strerror(errno)};
+      }
+      std::cout << (replaced ? "updated " : "added ") << name << " in " << file << "\n";
+      return 0;
+    }
+    if (*user) {
+      auto store = open_store(common);
+      if (*user_list) {
+        for (const auto& u : store->list_users()) {
+          std::cout << u.name << "\t" << state::join_roles(u.roles)
+                    << (u.disabled ? "\tdisabled" : "") << "\n";
+        }
+        return 0;
+      }
+      const std::string name = canonical_user(user_name);
+      if (*user_add) {
+        if (roles.empty()) roles = {"User"};
+        const auto hash = auth::hash_argon2id(get_password(password_stdin, "Password: ", true));
+        if (!store->add_user({name, hash, roles, false, now, now})) {
+          throw Failure{1, "user " + name + " already exists"};
+        }
+        std::cout << "added " << name << " (" << state::join_roles(roles) << ")\n";
+        return 0;
+      }
+      if (*user_passwd) {
+        if (!store->find_user(name)) throw Failure{1, "no such user: " + name};
+        const auto hash = auth::hash_argon2id(get_password(password_stdin, "New password: ", true));
+        store->set_password(name, hash, now);
+        std::cout << "password changed for " << name << "\n";
+        return 0;
+      }
+      if (*user_del) {
+        if (!store->delete_user(name)) throw Failure{1, "no such user: " + name};
+        std::cout << "deleted " << name << "\n";
+        return 0;
+      }
+      if (*user_disable || *user_enable) {
+        if (!store->set_disabled(name, bool(*user_disable), now))
+          throw Failure{1, "no such user: " + name};
+        std::cout << name << (bool(*user_disable) ? " disabled" : " enabled") << "\n";
+        return 0;
+      }
+      if (*user_roles) {
+        if (!roles.empty() && !store->set_roles(name, roles, now)) {
+          throw Failure{1, "no such user: " + name};
+        }
+        const auto row = store->find_user(name);
+        if (!row) throw Failure{1, "no such user: " + name};
+        std::cout << name << "\t" << state::join_roles(row->roles) << "\n";
+        return 0;
+      }
+    }
+    if (*apikey) {
+      auto store = open_store(common);
+      if (*apikey_create) {
+        const std::string owner = canonical_user(user_name);
+        const auto row = store->find_user(owner);
+        if (!row) throw Failure{1, "no such user: " + owner};
+        for (const auto& r : roles) {
+          if (!std::count(row->roles.begin(), row->roles.end(), r)) {
+            throw Failure{
+                1, "a key can only narrow its owner's roles; " + owner + " does not have " + r};
+          }
+        }
+        const auto key = auth::generate_api_key();
+        state::ApiKeyRow k;
+        k.id = key.id;
+        k.username = owner;
+        k.name = key_name;
+        k.secret_hash.assign(reinterpret_cast<const char*>(key.secret_hash.data()),
+                             key.secret_hash.size());
+        if (!roles.empty()) k.roles = roles;
+        k.created = now;
+        if (!key_expires.empty()) k.expires = now + parse_seconds(key_expires);
+        store->add_api_key(k);
+        std::cerr << "API key " << key.id << " for " << owner << " (shown once; store it now):\n";
+        std::cout << key.key << "\n";
+        return 0;
+      }
+      if (*apikey_list) {
+        std::optional<std::string> owner;
+        if (!user_name.empty()) owner = canonical_user(user_name);
+        std::cout << "id\tuser\tname\tcreated\tlast_used\texpires\troles\tstatus\n";
+        for (const auto& k : store->list_api_keys(owner)) {
+          std::cout << k.id << "\t" << k.username << "\t" << k.name << "\t"
+                    << format_time(k.created) << "\t" << format_time(k.last_used) << "\t"
+                    << format_time(k.expires) << "\t"
+                    << (k.roles ? state::join_roles(*k.roles) : "(owner's)") << "\t"
+                    << (k.revoked ? "revoked"
+                                  : (k.expires && *k.expires <= now ? "expired" : "active"))
+                    << "\n";
+        }
+        return 0;
+      }
+      if (*apikey_revoke) {
+        if (!store->revoke_api_key(key_id, now)) {
+          throw Failure{1, "no active API key with id " + key_id};
+        }
+        std::cout << "revoked " << key_id << "\n";
+        return 0;
+      }
+    }
+  } catch (const Failure& f) {
+    std::cerr << "gatehouse: " << f.message << "\n";
+    return f.code;
+  } catch (const ConfigError& e) {
+    for (const auto& p : e.problems()) std::cerr << p << "\n";
+    return 2;
+  } catch (const state::StoreError& e) {
+    std::cerr << "gatehouse: store: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "gatehouse: " << e.what() << "\n";
+    return 1;
+  }
+  return 2;
+}
+
+}  // namespace gatehouse::cli

@@ -1,0 +1,288 @@
+// gatehouse::Server: builds the pipeline from a Config and runs it (the embedding API).
+#include "gatehouse/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <condition_variable>
+#include <map>
+#include <thread>
+
+#include "auth/api_key.hpp"
+#include "auth/credential_cache.hpp"
+#include "auth/password_check.hpp"
+#include "auth/worker_pool.hpp"
+#include "http/access_log.hpp"
+#include "http/metrics.hpp"
+#include "http/pipeline.hpp"
+#include "http/router.hpp"
+#include "net/http_server.hpp"
+#include "schemes/apikey.hpp"
+#include "schemes/basic.hpp"
+#include "state/state_store.hpp"
+#include "stores/db_store.hpp"
+#include "stores/htpasswd_store.hpp"
+#include "stores/static_store.hpp"
+#include "util/clock.hpp"
+#include "util/encoding.hpp"
+
+namespace gatehouse {
+
+namespace {
+
+int cores() {
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+bool needs_database(const Config& c) {
+  for (const auto& s : c.auth.schemes) {
+    if (s == "apikey") return true;
+  }
+  for (const auto& s : c.auth.basic.stores) {
+    if (s == "db") return true;
+  }
+  return false;
+}
+
+boost::json::object identity_json(const Identity& who) {
+  boost::json::object o;
+  o["user"] = who.subject;
+  o["scheme"] = who.scheme;
+  boost::json::array roles;
+  for (const auto& r : who.roles) roles.emplace_back(r);
+  o["roles"] = std::move(roles);
+  if (!who.session_id.empty()) o["session"] = who.session_id;
+  if (who.expires_at) o["expires_at"] = *who.expires_at;
+  return o;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Config config;
+  SystemClock clock;
+  std::shared_ptr<state::StateStore> state;
+  std::shared_ptr<stores::DbStore> db;
+  std::map<std::string, StorePtr, std::less<>> stores;
+  std::string server_secret;
+
+  http::Router router;
+  std::unique_ptr<auth::WorkerPool> pool;
+  std::unique_ptr<auth::CredentialCache> cache;
+  std::unique_ptr<auth::PasswordCheck> passwords;
+  std::unique_ptr<auth::ApiKeyVerifier> api_keys;
+  std::unique_ptr<http::Authenticator> authenticator;
+  http::Guard guard;
+  std::unique_ptr<http::Metrics> metrics;
+  std::unique_ptr<http::AccessLog> access_log;
+  std::unique_ptr<http::Pipeline> pipeline;
+  std::unique_ptr<net::HttpServer> net;
+
+  std::thread refresher;
+  std::mutex refresher_mutex;
+  std::condition_variable refresher_cv;
+  bool refresher_stop = false;
+
+  void open_stores() {
+    if (needs_database(config)) {
+      state = state::open_state_store(config.store_url());
+      db = std::make_shared<stores::DbStore>(state);
+      stores.emplace("db", db);
+      server_secret = state->server_secret();
+    } else {
+      server_secret = util::random_bytes(32);
+    }
+    for (const auto& name : config.auth.basic.stores) {
+      if (name.starts_with("htpasswd:") && !stores.contains(name)) {
+        stores.emplace(name, std::make_shared<stores::HtpasswdStore>(
+                                 name.substr(std::string_view("htpasswd:").size()),
+                                 config.auth.htpasswd_roles));
+      }
+    }
+    if (!config.auth.static_users.empty()) {
+      stores.emplace("static", std::make_shared<stores::StaticStore>(config.auth.static_users));
+    }
+  }
+
+  void add_builtin_routes() {
+    router.add("GET", "/healthz", Access::anyone(), [](const Request&, const Identity*) {
+      return Response::json(200, R"({"status":"ok"})");
+    });
+    router.add("GET", "/metrics", Access::anyone(), [this](const Request&, const Identity*) {
+      return Response::text(200, metrics->render(), "text/plain; version=0.0.4; charset=utf-8");
+    });
+    router.add("GET", "/auth/whoami", Access::authenticated(),
+               [](const Request&, const Identity* who) {
+                 return Response::json(200, boost::json::serialize(identity_json(*who)));
+               });
+    // Forward authentication for nginx auth_request / Traefik ForwardAuth.
+    router.add("GET", "/auth/verify", Access::authenticated(),
+               [](const Request&, const Identity* who) {
+                 auto r = Response::json(200, boost::json::serialize(identity_json(*who)));
+                 r.set("X-Auth-User", who->subject);
+                 r.set("X-Auth-Roles", state::join_roles(who->roles));
+                 r.set("Cache-Control", "no-store");
+                 return r;
+               });
+    if (config.compat.auth_adventures) {
+      router.add("GET", "/data", Access::authenticated(), [](const Request&, const Identity* who) {
+        boost::json::object o;
+        o["data"] = boost::json::array{1, 2, 3};
+        o["who_am_i"] = who->subject;
+        return Response::json(200, boost::json::serialize(o));
+      });
+    }
+  }
+
+  std::vector<StorePtr> chain_for(const std::vector<std::string>& names, StoreCapability need) {
+    std::vector<StorePtr> chain;
+    std::vector<std::string> problems;
+    for (const auto& name : names) {
+      const auto it = stores.find(name);
+      if (it == stores.end()) {
+        problems.push_back(config.source + ": auth.basic.stores: no store named \"" + name + "\"");
+      } else if (!it->second->can(need)) {
+        problems.push_back(config.source + ": auth.basic.stores: store \"" + name +
+                           "\" cannot verify passwords");
+      } else {
+        chain.push_back(it->second);
+      }
+    }
+    if (!problems.empty()) throw ConfigError(problems);
+    return chain;
+  }
+
+  void build_pipeline() {
+    const auto& auth_config = config.auth;
+    pool = std::make_unique<auth::WorkerPool>(
+        config.server.workers > 0 ? config.server.workers : cores(),
+        static_cast<std::size_t>(config.server.hash_queue));
+    cache = std::make_unique<auth::CredentialCache>(
+        server_secret, auth_config.basic.cache_ttl.count(), auth_config.basic.cache_entries, clock);
+
+    std::vector<StorePtr> key_stores;
+    for (const auto& [name, store] : stores) {
+      if (store->can(StoreCapability::api_key)) key_stores.push_back(store);
+    }
+    api_keys = std::make_unique<auth::ApiKeyVerifier>(std::move(key_stores), clock);
+
+    std::vector<std::unique_ptr<Scheme>> schemes;
+    for (const auto& name : auth_config.schemes) {
+      if (name == "apikey") {
+        schemes.push_back(std::make_unique<schemes::ApiKeyScheme>(
+            auth_config.realm, *api_keys, auth_config.apikey.header, auth_config.apikey.query));
+      } else if (name == "basic") {
+        passwords = std::make_unique<auth::PasswordCheck>(
+            chain_for(auth_config.basic.stores, StoreCapability::password), *pool, *cache, clock);
+        schemes.push_back(std::make_unique<schemes::BasicScheme>(
+            auth_config.realm, *passwords, api_keys->enabled() ? api_keys.get() : nullptr));
+      } else {
+        throw ConfigError({config.source + ": auth.schemes: unknown scheme \"" + name + "\""});
+      }
+    }
+    authenticator = std::make_unique<http::Authenticator>(std::move(schemes));
+
+    std::vector<std::string> route_names;
+    for (const auto& r : router.routes()) route_names.push_back(r.pattern);
+    metrics = std::make_unique<http::Metrics>(std::move(route_names));
+    access_log = std::make_unique<http::AccessLog>(config.log.access);
+    pipeline =
+        std::make_unique<http::Pipeline>(router, *authenticator, guard, *metrics, *access_log);
+
+    std::vector<net::ListenAddress> listen;
+    for (const auto& text : config.server.listen) {
+      auto address = net::parse_listen_address(text);
+      if (!address) throw ConfigError({config.source + ": server.listen: bad address " + text});
+      listen.push_back(*address);
+    }
+    net::Limits limits;
+    limits.max_header_bytes = config.server.max_header_bytes;
+    limits.max_body_bytes = config.server.max_body_bytes;
+    limits.read_timeout = config.server.read_timeout;
+    limits.idle_timeout = config.server.idle_timeout;
+    limits.drain_timeout = config.server.drain_timeout;
+    limits.max_connections = config.server.max_connections;
+    net = std::make_unique<net::HttpServer>(
+        std::move(listen), config.server.threads > 0 ? config.server.threads : cores(), limits,
+        [this](Request& request, Completion<Response> done) {
+          pipeline->handle(request, std::move(done));
+        });
+    metrics->add_gauge("gatehouse_connections_active", "Open client connections.",
+                       [this] { return static_cast<double>(net->active_connections()); });
+    metrics->add_gauge("gatehouse_password_queue_depth", "Password checks waiting for a worker.",
+                       [this] { return static_cast<double>(pool->queued()); });
+  }
+
+  void start_refresher() {
+    refresher = std::thread([this] {
+      std::unique_lock lock(refresher_mutex);
+      while (!refresher_cv.wait_for(lock, std::chrono::milliseconds(250),
+                                    [this] { return refresher_stop; })) {
+        lock.unlock();
+        for (const auto& [name, store] : stores) store->refresh();
+        lock.lock();
+      }
+    });
+  }
+
+  void stop_refresher() {
+    {
+      std::lock_guard lock(refresher_mutex);
+      refresher_stop = true;
+    }
+    refresher_cv.notify_all();
+    if (refresher.joinable()) refresher.join();
+    if (db) db->flush_last_used();
+  }
+};
+
+Server::Server(Config config) : impl_(std::make_unique<Impl>()) {
+  if (auto problems = validate(config); !problems.empty()) throw ConfigError(std::move(problems));
+  impl_->config = std::move(config);
+  impl_->open_stores();
+  impl_->add_builtin_routes();
+}
+
+Server::~Server() {
+  if (impl_->net) impl_->net.reset();  // joins I/O threads before the pool and stores go
+  impl_->stop_refresher();
+  if (impl_->access_log) impl_->access_log->flush();
+}
+
+void Server::route(std::string method, std::string pattern, Access access, Handler handler) {
+  if (impl_->net) throw std::logic_error("routes must be added before the server starts");
+  impl_->router.add(std::move(method), std::move(pattern), std::move(access), std::move(handler));
+}
+
+void Server::add_store(StorePtr store) {
+  if (impl_->net) throw std::logic_error("stores must be added before the server starts");
+  const std::string name(store->name());
+  impl_->stores[name] = std::move(store);
+}
+
+void Server::start() {
+  if (impl_->net) return;
+  impl_->build_pipeline();
+  impl_->net->start();
+  impl_->start_refresher();
+}
+
+std::vector<std::uint16_t> Server::ports() const {
+  return impl_->net ? impl_->net->ports() : std::vector<std::uint16_t>{};
+}
+
+int Server::run() {
+  start();
+  impl_->net->run(/*handle_signals=*/true);
+  impl_->stop_refresher();
+  impl_->access_log->flush();
+  return 0;
+}
+
+void Server::stop() {
+  if (impl_->net) impl_->net->stop();
+}
+
+}  // namespace gatehouse

@@ -1,0 +1,71 @@
+#include "auth/credential_cache.hpp"
+
+#include <openssl/hmac.h>
+
+#include <cstring>
+
+namespace gatehouse::auth {
+
+CredentialCache::CredentialCache(std::string secret, std::int64_t ttl_ms, std::size_t max_entries,
+                                 const Clock& clock)
+    : secret_(std::move(secret)),
+      ttl_ms_(ttl_ms),
+      max_per_shard_(max_entries / kShards + 1),
+      clock_(clock) {}
+
+std::size_t CredentialCache::KeyHash::operator()(const Key& k) const noexcept {
+  std::size_t h;
+  std::memcpy(&h, k.data() + 8, sizeof h);  // the key is already a keyed hash
+  return h;
+}
+
+CredentialCache::Key CredentialCache::key_for(std::string_view store, std::string_view username,
+                                              std::string_view stored_hash,
+                                              std::string_view password) const {
+  // Length-prefixed fields, so no two different tuples serialize alike.
+  std::string message;
+  message.reserve(store.size() + username.size() + stored_hash.size() + password.size() + 16);
+  for (std::string_view part : {store, username, stored_hash, password}) {
+    const auto n = static_cast<std::uint32_t>(part.size());
+    message.append(reinterpret_cast<const char*>(&n), sizeof n);
+    message.append(part);
+  }
+  Key key{};
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), key.data(), &len);
+  OPENSSL_cleanse(message.data(), message.size());
+  return key;
+}
+
+bool CredentialCache::contains(const Key& key) const {
+  if (ttl_ms_ <= 0) return false;
+  const auto now = clock_.now_ms();
+  Shard& shard = shard_for(key);
+  std::lock_guard lock(shard.mutex);
+  const auto it = shard.expiry_ms.find(key);
+  return it != shard.expiry_ms.end() && it->second > now;
+}
+
+void CredentialCache::insert(const Key& key) {
+  if (ttl_ms_ <= 0 || max_per_shard_ == 0) return;
+  const auto now = clock_.now_ms();
+  Shard& shard = shard_for(key);
+  std::lock_guard lock(shard.mutex);
+  if (shard.expiry_ms.size() >= max_per_shard_) {
+    std::erase_if(shard.expiry_ms, [now](const auto& e) { return e.second <= now; });
+    if (shard.expiry_ms.size() >= max_per_shard_) shard.expiry_ms.erase(shard.expiry_ms.begin());
+  }
+  shard.expiry_ms[key] = now + ttl_ms_;
+}
+
+std::size_t CredentialCache::size() const {
+  std::size_t n = 0;
+  for (const auto& s : shards_) {
+    std::lock_guard lock(s.mutex);
+    n += s.expiry_ms.size();
+  }
+  return n;
+}
+
+}  // namespace gatehouse::auth

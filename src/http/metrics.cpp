@@ -1,0 +1,90 @@
+#include "http/metrics.hpp"
+
+#include <fmt/format.h>
+
+namespace gatehouse::http {
+
+Metrics::Metrics(std::vector<std::string> route_names) : routes_(std::move(route_names)) {
+  routes_.emplace_back("unmatched");
+  const std::size_t n = routes_.size() * kStatuses.size();
+  requests_ = std::make_unique<std::atomic<std::uint64_t>[]>(n);
+  for (std::size_t i = 0; i < n; ++i) requests_[i].store(0, std::memory_order_relaxed);
+}
+
+std::size_t Metrics::status_slot(int status) noexcept {
+  for (std::size_t i = 0; i + 1 < kStatuses.size(); ++i) {
+    if (kStatuses[i] == status) return i;
+  }
+  return kStatuses.size() - 1;  // "other"
+}
+
+void Metrics::record_request(std::size_t route, int status,
+                             std::chrono::nanoseconds latency) noexcept {
+  if (route >= routes_.size()) route = unmatched_route();
+  requests_[route * kStatuses.size() + status_slot(status)].fetch_add(1, std::memory_order_relaxed);
+  const double seconds = std::chrono::duration<double>(latency).count();
+  std::size_t b = 0;
+  while (b < kBuckets.size() && seconds > kBuckets[b]) ++b;
+  latency_buckets_[b].fetch_add(1, std::memory_order_relaxed);
+  latency_count_.fetch_add(1, std::memory_order_relaxed);
+  latency_sum_ns_.fetch_add(static_cast<std::uint64_t>(latency.count()), std::memory_order_relaxed);
+}
+
+void Metrics::record_auth(std::string_view scheme, OutcomeKind outcome) noexcept {
+  std::size_t s = kSchemes.size() - 1;
+  for (std::size_t i = 0; i < kSchemes.size(); ++i) {
+    if (kSchemes[i] == scheme) s = i;
+  }
+  auth_[s * kOutcomes + static_cast<std::size_t>(outcome)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void Metrics::add_gauge(std::string name, std::string help, std::function<double()> read) {
+  gauges_.push_back({std::move(name), std::move(help), std::move(read)});
+}
+
+std::string Metrics::render() const {
+  std::string out;
+  out += "# HELP gatehouse_http_requests_total HTTP requests by route pattern and status.\n";
+  out += "# TYPE gatehouse_http_requests_total counter\n";
+  for (std::size_t r = 0; r < routes_.size(); ++r) {
+    for (std::size_t s = 0; s < kStatuses.size(); ++s) {
+      const auto v = requests_[r * kStatuses.size() + s].load(std::memory_order_relaxed);
+      if (v == 0) continue;
+      const std::string status = kStatuses[s] == 0 ? "other" : std::to_string(kStatuses[s]);
+      out += fmt::format("gatehouse_http_requests_total{{route=\"{}\",status=\"{}\"}} {}\n",
+                         routes_[r], status, v);
+    }
+  }
+  out += "# HELP gatehouse_auth_outcomes_total Authentication outcomes by scheme.\n";
+  out += "# TYPE gatehouse_auth_outcomes_total counter\n";
+  for (std::size_t s = 0; s < kSchemes.size(); ++s) {
+    for (std::size_t o = 0; o < kOutcomes; ++o) {
+      const auto v = auth_[s * kOutcomes + o].load(std::memory_order_relaxed);
+      if (v == 0) continue;
+      out += fmt::format("gatehouse_auth_outcomes_total{{scheme=\"{}\",outcome=\"{}\"}} {}\n",
+                         kSchemes[s], to_string(static_cast<OutcomeKind>(o)), v);
+    }
+  }
+  out += "# HELP gatehouse_http_request_duration_seconds Time from request read to response.\n";
+  out += "# TYPE gatehouse_http_request_duration_seconds histogram\n";
+  std::uint64_t cumulative = 0;
+  for (std::size_t b = 0; b < kBuckets.size(); ++b) {
+    cumulative += latency_buckets_[b].load(std::memory_order_relaxed);
+    out += fmt::format("gatehouse_http_request_duration_seconds_bucket{{le=\"{}\"}} {}\n",
+                       kBuckets[b], cumulative);
+  }
+  cumulative += latency_buckets_[kBuckets.size()].load(std::memory_order_relaxed);
+  out +=
+      fmt::format("gatehouse_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {}\n", cumulative);
+  out += fmt::format("gatehouse_http_request_duration_seconds_sum {:.9f}\n",
+                     static_cast<double>(latency_sum_ns_.load(std::memory_order_relaxed)) / 1e9);
+  out += fmt::format("gatehouse_http_request_duration_seconds_count {}\n",
+                     latency_count_.load(std::memory_order_relaxed));
+  for (const auto& g : gauges_) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", g.name, g.help, g.name, g.name,
+                       g.read());
+  }
+  return out;
+}
+
+}  // namespace gatehouse::http

@@ -1,0 +1,142 @@
+#include "http/pipeline.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace gatehouse::http {
+
+Authenticator::Authenticator(std::vector<std::unique_ptr<Scheme>> schemes)
+    : schemes_(std::move(schemes)) {
+  for (const auto& s : schemes_) challenges_.push_back(s->challenge());
+}
+
+void Authenticator::authenticate(const Request& request, Completion<Outcome> done) const {
+  for (const auto& scheme : schemes_) {
+    Parsed parsed = scheme->parse(request);
+    switch (parsed.kind) {
+      case Parsed::Kind::absent:
+        continue;
+      case Parsed::Kind::malformed:
+        done(Outcome::fail(OutcomeKind::malformed, std::string(scheme->name()), "malformed",
+                           std::move(parsed.description)));
+        return;
+      case Parsed::Kind::present:
+        scheme->verify(std::move(parsed.credentials), request, std::move(done));
+        return;
+    }
+  }
+  const bool has_authorization = request.header("Authorization").has_value();
+  done(Outcome::fail(OutcomeKind::denied, "none",
+                     has_authorization ? "unsupported_scheme" : "no_credentials",
+                     has_authorization ? "the Authorization scheme is not accepted here"
+                                       : "authentication required"));
+}
+
+std::optional<Response> Guard::check(const Request& request) const {
+  // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host header is a 400.
+  if (request.header_count("Host") > 1) {
+    return Response::error(400, "invalid_request", "more than one Host header");
+  }
+  return std::nullopt;
+}
+
+Response authn_response(const Outcome& outcome, const std::vector<std::string>& challenges) {
+  Response r;
+  switch (outcome.kind) {
+    case OutcomeKind::granted:
+      return Response::error(500, "server_error", "granted outcome reached the error mapper");
+    case OutcomeKind::denied:
+    case OutcomeKind::unknown_user:
+      r = Response::error(
+          401, outcome.reason == "no_credentials" ? "unauthorized" : "invalid_credentials",
+          outcome.description);
+      break;
+    case OutcomeKind::stale:
+      r = Response::error(401, "stale_credentials", outcome.description);
+      break;
+    case OutcomeKind::malformed:
+      // A malformed Authorization is answered like wrong credentials (as Apache httpd does), so
+      // a browser or client prompts again; the description says what was wrong.
+      r = Response::error(401, "invalid_request", outcome.description);
+      break;
+    case OutcomeKind::busy:
+      r = Response::error(503, "temporarily_unavailable", outcome.description);
+      r.set("Retry-After", std::to_string(outcome.retry_after > 0 ? outcome.retry_after : 1));
+      return r;
+    case OutcomeKind::error:
+      r = Response::error(503, "temporarily_unavailable",
+                          "authentication is temporarily unavailable");
+      r.set("Retry-After", "1");
+      return r;
+  }
+  for (const auto& c : challenges) r.set("WWW-Authenticate", c);
+  return r;
+}
+
+Pipeline::Pipeline(const Router& router, const Authenticator& authenticator, const Guard& guard,
+                   Metrics& metrics, const AccessLog& log)
+    : router_(router), authenticator_(authenticator), guard_(guard), metrics_(metrics), log_(log) {}
+
+namespace {
+Response call_handler(const Route& route, const Request& request, const Identity* who) {
+  try {
+    return route.handler(request, who);
+  } catch (const std::exception& e) {
+    spdlog::error("handler for {} {} failed: {}", route.method, route.pattern, e.what());
+    return Response::error(500, "server_error", "the request could not be completed");
+  }
+}
+}  // namespace
+
+void Pipeline::handle(Request& request, Completion<Response> done) const {
+  const auto start = std::chrono::steady_clock::now();
+  const RouteMatch match = router_.match(request);
+  const std::size_t route_index = match.route ? match.route->index : metrics_.unmatched_route();
+  auto finish = [this, &request, start, route_index, done = std::move(done)](
+                    Response response, const Outcome* outcome) {
+    const auto latency = std::chrono::steady_clock::now() - start;
+    metrics_.record_request(route_index, response.status, latency);
+    log_.write(request, response, latency, outcome);
+    done(std::move(response));
+  };
+
+  if (match.route == nullptr) {
+    if (!match.allow.empty()) {
+      auto r = Response::error(405, "method_not_allowed",
+                               std::string(request.method) + " is not allowed here");
+      r.set("Allow", match.allow);
+      finish(std::move(r), nullptr);
+    } else {
+      finish(Response::error(404, "not_found", "no such resource"), nullptr);
+    }
+    return;
+  }
+  if (auto refused = guard_.check(request)) {
+    finish(std::move(*refused), nullptr);
+    return;
+  }
+  const Route& route = *match.route;
+  if (route.access.kind == Access::Kind::anyone) {
+    finish(call_handler(route, request, nullptr), nullptr);
+    return;
+  }
+  authenticator_.authenticate(
+      request, [this, &route, &request, finish = std::move(finish)](Outcome outcome) {
+        metrics_.record_auth(outcome.scheme, outcome.kind);
+        if (outcome.kind != OutcomeKind::granted) {
+          finish(authn_response(outcome, authenticator_.challenges()), &outcome);
+          return;
+        }
+        if (route.access.kind == Access::Kind::role &&
+            !outcome.identity->has_role(route.access.required_role)) {
+          finish(Response::error(403, "forbidden",
+                                 "this resource requires the role " + route.access.required_role),
+                 &outcome);
+          return;
+        }
+        Response response = call_handler(route, request, outcome.identity.get());
+        for (auto& [name, value] : outcome.response_headers) response.set(name, value);
+        finish(std::move(response), &outcome);
+      });
+}
+
+}  // namespace gatehouse::http

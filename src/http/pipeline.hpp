@@ -1,0 +1,54 @@
+#pragma once
+// The request path (DESIGN.md): router → guard → authenticate (scheme chain × stores) →
+// authorize (roles) → handler. One pass; each stage answers or hands on.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gatehouse/scheme.hpp"
+#include "http/access_log.hpp"
+#include "http/metrics.hpp"
+#include "http/router.hpp"
+#include "util/clock.hpp"
+
+namespace gatehouse::http {
+
+// Runs the enabled schemes in order; the first that finds its credentials in the request decides.
+class Authenticator {
+ public:
+  explicit Authenticator(std::vector<std::unique_ptr<Scheme>> schemes);
+  void authenticate(const Request& request, Completion<Outcome> done) const;
+  // One WWW-Authenticate value per enabled scheme, in order (RFC 9110 §11.6.1).
+  const std::vector<std::string>& challenges() const noexcept { return challenges_; }
+
+ private:
+  std::vector<std::unique_ptr<Scheme>> schemes_;
+  std::vector<std::string> challenges_;
+};
+
+// Request-level checks before authentication. Throttling, CSRF and CORS plug in here.
+class Guard {
+ public:
+  std::optional<Response> check(const Request& request) const;
+};
+
+// The one place that turns a failed authentication into HTTP.
+Response authn_response(const Outcome& outcome, const std::vector<std::string>& challenges);
+
+class Pipeline {
+ public:
+  Pipeline(const Router& router, const Authenticator& authenticator, const Guard& guard,
+           Metrics& metrics, const AccessLog& log);
+  // `done` is called exactly once, on this thread or a worker thread.
+  void handle(Request& request, Completion<Response> done) const;
+
+ private:
+  const Router& router_;
+  const Authenticator& authenticator_;
+  const Guard& guard_;
+  Metrics& metrics_;
+  const AccessLog& log_;
+};
+
+}  // namespace gatehouse::http

@@ -1,0 +1,63 @@
+#include "http/router.hpp"
+
+#include <stdexcept>
+
+namespace gatehouse::http {
+
+void Router::add(std::string method, std::string pattern, Access access, Handler handler) {
+  if (pattern.empty() || pattern.front() != '/') {
+    throw std::invalid_argument("route pattern must start with '/': " + pattern);
+  }
+  for (const auto& r : routes_) {
+    if (r.method == method && r.pattern == pattern) {
+      throw std::invalid_argument("duplicate route: " + method + " " + pattern);
+    }
+  }
+  Route r{std::move(method), std::move(pattern), std::move(access), std::move(handler),
+          routes_.size()};
+  routes_.push_back(std::move(r));
+}
+
+bool Router::match_pattern(std::string_view pattern, std::string_view path,
+                           std::vector<std::pair<std::string_view, std::string_view>>* params) {
+  while (!pattern.empty() || !path.empty()) {
+    if (pattern.empty() || path.empty() || pattern.front() != '/' || path.front() != '/') {
+      return false;
+    }
+    pattern.remove_prefix(1);
+    path.remove_prefix(1);
+    const auto pseg_end = pattern.find('/');
+    const auto seg_end = path.find('/');
+    const std::string_view pseg = pattern.substr(0, pseg_end);
+    const std::string_view seg = path.substr(0, seg_end);
+    if (pseg.size() >= 2 && pseg.front() == '{' && pseg.back() == '}') {
+      if (seg.empty()) return false;
+      if (params) params->emplace_back(pseg.substr(1, pseg.size() - 2), seg);
+    } else if (pseg != seg) {
+      return false;
+    }
+    pattern = pseg_end == std::string_view::npos ? std::string_view{} : pattern.substr(pseg_end);
+    path = seg_end == std::string_view::npos ? std::string_view{} : path.substr(seg_end);
+  }
+  return true;
+}
+
+RouteMatch Router::match(Request& request) const {
+  RouteMatch result;
+  const std::string_view method = request.method == "HEAD" ? "GET" : request.method;
+  for (const auto& r : routes_) {
+    if (!match_pattern(r.pattern, request.path, nullptr)) continue;
+    if (r.method == method) {
+      request.path_params.clear();
+      match_pattern(r.pattern, request.path, &request.path_params);
+      result.route = &r;
+      return result;
+    }
+    if (!result.allow.empty()) result.allow += ", ";
+    result.allow += r.method;
+    if (r.method == "GET") result.allow += ", HEAD";
+  }
+  return result;
+}
+
+}  // namespace gatehouse::http

@@ -1,0 +1,411 @@
+// SQLite implementation of the state store: WAL, versioned migrations (PRAGMA user_version),
+// busy timeout, writes in BEGIN IMMEDIATE transactions so concurrent writers (a running server
+// and the CLI) serialize instead of failing.
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <mutex>
+
+#include "state/state_store.hpp"
+#include "util/encoding.hpp"
+
+namespace gatehouse::state {
+
+namespace {
+
+// Each entry moves the schema from version i to i+1. Never edit a released entry: append.
+constexpr const char* kMigrations[] = {
+    R"sql(
+CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE users (
+  name TEXT PRIMARY KEY,
+  password_hash TEXT NOT NULL,
+  roles TEXT NOT NULL DEFAULT '',
+  disabled INTEGER NOT NULL DEFAULT 0,
+  created INTEGER NOT NULL,
+  updated INTEGER NOT NULL
+);
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  username TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE ON UPDATE CASCADE,
+  name TEXT NOT NULL,
+  secret_hash BLOB NOT NULL,
+  roles TEXT,
+  created INTEGER NOT NULL,
+  expires INTEGER,
+  last_used INTEGER,
+  revoked INTEGER
+);
+CREATE INDEX api_keys_username ON api_keys(username);
+INSERT INTO meta(key, value) VALUES ('generation', 1);
+)sql",
+};
+
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
+      throw StoreError(std::string("sqlite prepare: ") + sqlite3_errmsg(db));
+    }
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int i, std::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& bind_blob(int i, std::string_view v) {
+    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Statement& bind(int i, std::optional<std::int64_t> v) {
+    if (v)
+      sqlite3_bind_int64(stmt_, i, *v);
+    else
+      sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+  Statement& bind_null(int i) {
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+  // True while there is a row.
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw StoreError(std::string("sqlite: ") + sqlite3_errmsg(sqlite3_db_handle(stmt_)));
+  }
+  std::string text(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  std::string blob(int col) const {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::optional<std::int64_t> maybe_integer(int col) const {
+    if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
+    return sqlite3_column_int64(stmt_, col);
+  }
+  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  void reset() noexcept {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class SqliteStore final : public StateStore {
+ public:
+  explicit SqliteStore(const std::string& path) {
+    namespace fs = std::filesystem;
+    const fs::path file(path);
+    if (file.has_parent_path() && !fs::exists(file.parent_path())) {
+      std::error_code ec;
+      fs::create_directories(file.parent_path(), ec);
+      if (ec)
+        throw StoreError("cannot create " + file.parent_path().string() + ": " + ec.message());
+      fs::permissions(file.parent_path(), fs::perms::owner_all, ec);
+    }
+    // Database, WAL and shared-memory files hold password hashes: owner-only from birth.
+    const mode_t old_mask = ::umask(077);
+    const int rc = sqlite3_open_v2(
+        path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+        nullptr);
+    if (rc != SQLITE_OK) {
+      std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      ::umask(old_mask);
+      throw StoreError("cannot open " + path + ": " + why);
+    }
+    sqlite3_busy_timeout(db_, 10000);
+    try {
+      exec("PRAGMA journal_mode=WAL");
+      exec("PRAGMA synchronous=NORMAL");
+      exec("PRAGMA foreign_keys=ON");
+      migrate();
+    } catch (...) {
+      ::umask(old_mask);
+      sqlite3_close(db_);
+      throw;
+    }
+    ::umask(old_mask);
+  }
+  ~SqliteStore() override { sqlite3_close(db_); }
+
+  std::optional<UserRow> find_user(std::string_view name) override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_,
+                "SELECT name, password_hash, roles, disabled, created, updated FROM users "
+                "WHERE name = ?");
+    s.bind(1, name);
+    if (!s.step()) return std::nullopt;
+    return user_from(s);
+  }
+
+  std::vector<UserRow> list_users() override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_,
+                "SELECT name, password_hash, roles, disabled, created, updated FROM users "
+                "ORDER BY name");
+    std::vector<UserRow> out;
+    while (s.step()) out.push_back(user_from(s));
+    return out;
+  }
+
+  bool add_user(const UserRow& user) override {
+    return write([&] {
+      Statement s(db_,
+                  "INSERT INTO users(name, password_hash, roles, disabled, created, updated) "
+                  "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING");
+      s.bind(1, user.name)
+          .bind(2, user.password_hash)
+          .bind(3, join_roles(user.roles))
+          .bind(4, std::int64_t{user.disabled ? 1 : 0})
+          .bind(5, user.created)
+          .bind(6, user.updated);
+      s.step();
+      return sqlite3_changes(db_) > 0;
+    });
+  }
+
+  bool set_password(std::string_view name, std::string_view hash, std::int64_t now) override {
+    return update("UPDATE users SET password_hash = ?, updated = ? WHERE name = ?", hash, now,
+                  name);
+  }
+
+  bool set_roles(std::string_view name, const std::vector<std::string>& roles,
+                 std::int64_t now) override {
+    return update("UPDATE users SET roles = ?, updated = ? WHERE name = ?", join_roles(roles), now,
+                  name);
+  }
+
+  bool set_disabled(std::string_view name, bool disabled, std::int64_t now) override {
+    return update("UPDATE users SET disabled = ?, updated = ? WHERE name = ?", disabled ? "1" : "0",
+                  now, name);
+  }
+
+  bool delete_user(std::string_view name) override {
+    return write([&] {
+      Statement s(db_, "DELETE FROM users WHERE name = ?");
+      s.bind(1, name);
+      s.step();
+      return sqlite3_changes(db_) > 0;
+    });
+  }
+
+  void add_api_key(const ApiKeyRow& key) override {
+    write([&] {
+      Statement owner(db_, "SELECT 1 FROM users WHERE name = ?");
+      owner.bind(1, key.username);
+      if (!owner.step()) throw StoreError("no such user: " + key.username);
+      Statement s(db_,
+                  "INSERT INTO api_keys(id, username, name, secret_hash, roles, created, expires) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?)");
+      s.bind(1, key.id).bind(2, key.username).bind(3, key.name).bind_blob(4, key.secret_hash);
+      if (key.roles)
+        s.bind(5, join_roles(*key.roles));
+      else
+        s.bind_null(5);
+      s.bind(6, key.created).bind(7, key.expires);
+      s.step();
+      return true;
+    });
+  }
+
+  std::vector<ApiKeyRow> list_api_keys(std::optional<std::string_view> username) override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, username ? "SELECT id, username, name, secret_hash, roles, created, expires, "
+                                "last_used, revoked FROM api_keys WHERE username = ? "
+                                "ORDER BY created DESC, id"
+                              : "SELECT id, username, name, secret_hash, roles, created, expires, "
+                                "last_used, revoked FROM api_keys ORDER BY created DESC, id");
+    if (username) s.bind(1, *username);
+    std::vector<ApiKeyRow> out;
+    while (s.step()) {
+      ApiKeyRow k;
+      k.id = s.text(0);
+      k.username = s.text(1);
+      k.name = s.text(2);
+      k.secret_hash = s.blob(3);
+      if (!s.is_null(4)) k.roles = split_roles(s.text(4));
+      k.created = s.integer(5);
+      k.expires = s.maybe_integer(6);
+      k.last_used = s.maybe_integer(7);
+      k.revoked = s.maybe_integer(8);
+      out.push_back(std::move(k));
+    }
+    return out;
+  }
+
+  bool revoke_api_key(std::string_view id, std::int64_t now) override {
+    return write([&] {
+      Statement s(db_, "UPDATE api_keys SET revoked = ? WHERE id = ? AND revoked IS NULL");
+      s.bind(1, now).bind(2, id);
+      s.step();
+      return sqlite3_changes(db_) > 0;
+    });
+  }
+
+  void touch_api_keys(const std::vector<std::pair<std::string, std::int64_t>>& uses) override {
+    if (uses.empty()) return;
+    std::lock_guard lock(mutex_);
+    exec("BEGIN IMMEDIATE");
+    try {
+      Statement s(db_,
+                  "UPDATE api_keys SET last_used = max(coalesce(last_used, 0), ?) WHERE id = ?");
+      for (const auto& [id, when] : uses) {
+        s.bind(1, when).bind(2, id);
+        s.step();
+        s.reset();
+      }
+      exec("COMMIT");
+    } catch (...) {
+      exec_noexcept("ROLLBACK");
+      throw;
+    }
+  }
+
+  std::uint64_t generation() override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT value FROM meta WHERE key = 'generation'");
+    return s.step() ? static_cast<std::uint64_t>(s.integer(0)) : 0;
+  }
+
+  std::string server_secret() override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT value FROM meta WHERE key = 'server_secret'");
+    if (!s.step()) throw StoreError("store has no server secret");
+    return s.blob(0);
+  }
+
+  bool created() const noexcept override { return created_; }
+
+ private:
+  static UserRow user_from(const Statement& s) {
+    UserRow u;
+    u.name = s.text(0);
+    u.password_hash = s.text(1);
+    u.roles = split_roles(s.text(2));
+    u.disabled = s.integer(3) != 0;
+    u.created = s.integer(4);
+    u.updated = s.integer(5);
+    return u;
+  }
+
+  void exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string why = err ? err : "unknown error";
+      sqlite3_free(err);
+      throw StoreError("sqlite: " + why);
+    }
+  }
+  void exec_noexcept(const char* sql) noexcept {
+    sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+  }
+
+  // Runs `body` in an IMMEDIATE transaction and bumps the generation when it changed something.
+  template <class F>
+  bool write(F&& body) {
+    std::lock_guard lock(mutex_);
+    exec("BEGIN IMMEDIATE");
+    try {
+      const bool changed = body();
+      if (changed) exec("UPDATE meta SET value = value + 1 WHERE key = 'generation'");
+      exec("COMMIT");
+      return changed;
+    } catch (...) {
+      exec_noexcept("ROLLBACK");
+      throw;
+    }
+  }
+
+  template <class V>
+  bool update(const char* sql, V&& value, std::int64_t now, std::string_view name) {
+    return write([&] {
+      Statement s(db_, sql);
+      s.bind(1, std::string_view(value)).bind(2, now).bind(3, name);
+      s.step();
+      return sqlite3_changes(db_) > 0;
+    });
+  }
+
+  void migrate() {
+    exec("BEGIN IMMEDIATE");
+    try {
+      int version = 0;
+      {
+        Statement s(db_, "PRAGMA user_version");
+        if (s.step()) version = static_cast<int>(s.integer(0));
+      }
+      constexpr int latest = static_cast<int>(std::size(kMigrations));
+      if (version > latest) {
+        throw StoreError("the store's schema version " + std::to_string(version) +
+                         " is newer than this gatehouse understands (" + std::to_string(latest) +
+                         ")");
+      }
+      created_ = version == 0;
+      for (int v = version; v < latest; ++v) exec(kMigrations[v]);
+      if (created_) {
+        Statement s(db_, "INSERT INTO meta(key, value) VALUES ('server_secret', ?)");
+        s.bind_blob(1, util::random_bytes(32));
+        s.step();
+      }
+      exec(("PRAGMA user_version = " + std::to_string(latest)).c_str());
+      exec("COMMIT");
+    } catch (...) {
+      exec_noexcept("ROLLBACK");
+      throw;
+    }
+  }
+
+  sqlite3* db_ = nullptr;
+  std::mutex mutex_;
+  bool created_ = false;
+};
+
+}  // namespace
+
+std::string join_roles(const std::vector<std::string>& roles) {
+  std::string out;
+  for (const auto& r : roles) {
+    if (!out.empty()) out.push_back(',');
+    out += r;
+  }
+  return out;
+}
+
+std::vector<std::string> split_roles(std::string_view joined) {
+  std::vector<std::string> out;
+  while (!joined.empty()) {
+    const auto comma = joined.find(',');
+    const auto part = joined.substr(0, comma);
+    if (!part.empty()) out.emplace_back(part);
+    if (comma == std::string_view::npos) break;
+    joined.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+std::unique_ptr<StateStore> open_state_store(const std::string& url) {
+  constexpr std::string_view kSqlite = "sqlite:";
+  if (url.starts_with(kSqlite)) return std::make_unique<SqliteStore>(url.substr(kSqlite.size()));
+  throw StoreError("unsupported store url (expected sqlite:PATH): " + url);
+}
+
+}  // namespace gatehouse::state

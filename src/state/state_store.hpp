@@ -1,0 +1,77 @@
+#pragma once
+// Every durable or shared fact goes through this interface (DESIGN.md "State store"). The SQLite
+// implementation is the embedded default; a PostgreSQL one follows with the same contract suite
+// (tests/unit/state/state_store_contract_test.cpp). Methods throw StoreError; they are called
+// from the CLI, at start-up and from background threads, never from an I/O thread.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gatehouse::state {
+
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct UserRow {
+  std::string name;
+  std::string password_hash;
+  std::vector<std::string> roles;
+  bool disabled = false;
+  std::int64_t created = 0;  // unix seconds
+  std::int64_t updated = 0;
+};
+
+struct ApiKeyRow {
+  std::string id;
+  std::string username;
+  std::string name;
+  std::string secret_hash;                        // 32 raw bytes
+  std::optional<std::vector<std::string>> roles;  // nullopt = the owner's roles
+  std::int64_t created = 0;
+  std::optional<std::int64_t> expires;
+  std::optional<std::int64_t> last_used;
+  std::optional<std::int64_t> revoked;
+};
+
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+
+  virtual std::optional<UserRow> find_user(std::string_view name) = 0;
+  virtual std::vector<UserRow> list_users() = 0;
+  virtual bool add_user(const UserRow& user) = 0;  // false when the name is taken
+  virtual bool set_password(std::string_view name, std::string_view hash, std::int64_t now) = 0;
+  virtual bool set_roles(std::string_view name, const std::vector<std::string>& roles,
+                         std::int64_t now) = 0;
+  virtual bool set_disabled(std::string_view name, bool disabled, std::int64_t now) = 0;
+  virtual bool delete_user(std::string_view name) = 0;  // also deletes the user's API keys
+
+  // Throws StoreError when the owner does not exist or the id is taken.
+  virtual void add_api_key(const ApiKeyRow& key) = 0;
+  // All keys, or one user's; newest first.
+  virtual std::vector<ApiKeyRow> list_api_keys(std::optional<std::string_view> username) = 0;
+  virtual bool revoke_api_key(std::string_view id, std::int64_t now) = 0;
+  // Records last use; does not count as a change for generation().
+  virtual void touch_api_keys(const std::vector<std::pair<std::string, std::int64_t>>& uses) = 0;
+
+  // Changes whenever users or API keys change, from any process sharing the store.
+  virtual std::uint64_t generation() = 0;
+  // 32 random bytes made when the store was created; keys server-side HMACs.
+  virtual std::string server_secret() = 0;
+  // True when this open created the store (first start).
+  virtual bool created() const noexcept = 0;
+};
+
+// "sqlite:PATH" (the directory is created, mode 0700; files 0600). Throws StoreError.
+std::unique_ptr<StateStore> open_state_store(const std::string& url);
+
+std::string join_roles(const std::vector<std::string>& roles);
+std::vector<std::string> split_roles(std::string_view joined);
+
+}  // namespace gatehouse::state

@@ -1,0 +1,107 @@
+#include "stores/db_store.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace gatehouse::stores {
+
+DbStore::DbStore(std::shared_ptr<state::StateStore> store) : store_(std::move(store)) {
+  snapshot_ = load(store_->generation(), nullptr);
+}
+
+std::shared_ptr<const DbStore::Snapshot> DbStore::current() const {
+  std::lock_guard lock(mutex_);
+  return snapshot_;
+}
+
+std::shared_ptr<const DbStore::Snapshot> DbStore::load(
+    std::uint64_t generation, const std::shared_ptr<const Snapshot>& previous) const {
+  auto snap = std::make_shared<Snapshot>();
+  snap->generation = generation;
+  for (auto& row : store_->list_users()) {
+    PasswordRecord rec{row.name, std::move(row.password_hash), std::move(row.roles), row.disabled};
+    snap->users.emplace(row.name, std::move(rec));
+  }
+  for (auto& row : store_->list_api_keys(std::nullopt)) {
+    auto rec = std::make_shared<ApiKeyRecord>();
+    rec->id = row.id;
+    rec->username = row.username;
+    if (row.secret_hash.size() != rec->secret_hash.size()) continue;  // corrupt row: unusable
+    std::memcpy(rec->secret_hash.data(), row.secret_hash.data(), rec->secret_hash.size());
+    const auto owner = snap->users.find(row.username);
+    const std::vector<std::string> owner_roles =
+        owner != snap->users.end() ? owner->second.roles : std::vector<std::string>{};
+    if (row.roles) {
+      // A key's roles only ever narrow its owner's, even if the owner lost a role since.
+      for (const auto& r : *row.roles) {
+        if (std::find(owner_roles.begin(), owner_roles.end(), r) != owner_roles.end()) {
+          rec->roles.push_back(r);
+        }
+      }
+    } else {
+      rec->roles = owner_roles;
+    }
+    rec->expires = row.expires;
+    rec->usable = !row.revoked && owner != snap->users.end() && !owner->second.disabled;
+    std::shared_ptr<std::atomic<std::int64_t>> counter;
+    if (previous) {
+      if (auto it = previous->keys.find(row.id); it != previous->keys.end()) {
+        counter = it->second->last_used;
+      }
+    }
+    if (!counter) counter = std::make_shared<std::atomic<std::int64_t>>(row.last_used.value_or(0));
+    rec->last_used = std::move(counter);
+    snap->keys.emplace(row.id, std::move(rec));
+  }
+  return snap;
+}
+
+PasswordLookup DbStore::find_password(std::string_view username) const {
+  const auto snap = current();
+  const auto it = snap->users.find(std::string(username));
+  if (it == snap->users.end()) return {LookupStatus::unknown_user, {}, {}};
+  return {LookupStatus::found, it->second, {}};
+}
+
+ApiKeyLookup DbStore::find_api_key(std::string_view id) const {
+  const auto snap = current();
+  const auto it = snap->keys.find(std::string(id));
+  if (it == snap->keys.end()) return {};
+  return {LookupStatus::found, it->second};
+}
+
+void DbStore::flush_last_used() noexcept {
+  const auto snap = current();
+  std::vector<std::pair<std::string, std::int64_t>> uses;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, rec] : snap->keys) {
+      const auto seen = rec->last_used->load(std::memory_order_relaxed);
+      auto& written = flushed_[id];
+      if (seen > written) uses.emplace_back(id, seen);
+    }
+  }
+  if (uses.empty()) return;
+  try {
+    store_->touch_api_keys(uses);
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, when] : uses) flushed_[id] = when;
+  } catch (const std::exception&) {
+    // The store is busy or gone; the next flush retries with the same values.
+  }
+}
+
+void DbStore::refresh() noexcept {
+  flush_last_used();
+  try {
+    const auto generation = store_->generation();
+    if (generation == current()->generation) return;
+    auto fresh = load(generation, current());
+    std::lock_guard lock(mutex_);
+    snapshot_ = std::move(fresh);
+  } catch (const std::exception&) {
+    // Keep serving the last good snapshot.
+  }
+}
+
+}  // namespace gatehouse::stores

@@ -1,0 +1,47 @@
+#pragma once
+// The gatehouse database as a credential store: users' password hashes and API keys, served from
+// an in-memory snapshot that refresh() reloads when the store's generation changes (a write by
+// this server, the CLI or another instance). API-key last-use times are flushed lazily.
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "gatehouse/credential_store.hpp"
+#include "state/state_store.hpp"
+#include "util/clock.hpp"
+
+namespace gatehouse::stores {
+
+class DbStore final : public CredentialStore {
+ public:
+  // Loads the first snapshot; throws state::StoreError when the store cannot be read.
+  explicit DbStore(std::shared_ptr<state::StateStore> store);
+  std::string_view name() const noexcept override { return "db"; }
+  bool can(StoreCapability c) const noexcept override {
+    return c == StoreCapability::password || c == StoreCapability::api_key;
+  }
+  PasswordLookup find_password(std::string_view username) const override;
+  ApiKeyLookup find_api_key(std::string_view id) const override;
+  void refresh() noexcept override;  // single caller: the refresher thread
+
+  // Writes pending last-use times; refresh() calls it, and so does shutdown.
+  void flush_last_used() noexcept;
+
+ private:
+  struct Snapshot {
+    std::uint64_t generation = 0;
+    std::unordered_map<std::string, PasswordRecord> users;
+    std::unordered_map<std::string, std::shared_ptr<const ApiKeyRecord>> keys;
+  };
+  // `previous` lends its last-use counters to keys that survive the reload.
+  std::shared_ptr<const Snapshot> load(std::uint64_t generation,
+                                       const std::shared_ptr<const Snapshot>& previous) const;
+  std::shared_ptr<const Snapshot> current() const;
+
+  std::shared_ptr<state::StateStore> store_;
+  mutable std::mutex mutex_;  // guards snapshot_ (pointer swap only) and flushed_
+  std::shared_ptr<const Snapshot> snapshot_;
+  std::unordered_map<std::string, std::int64_t> flushed_;  // id -> last_used written
+};
+
+}  // namespace gatehouse::stores
