@@ -146,6 +146,7 @@ void print_banner(const Config& config, const std::vector<std::uint16_t>& ports,
 int run_serve(const Common& common, const std::vector<std::string>& listen, bool demo_flag) {
   Config config = load(common);
   if (!listen.empty()) config.server.listen = listen;
+  spdlog::set_level(spdlog::level::from_str(config.log.level));
   // The embedded default (no config file) is the demo: seed users on first start.
   const bool demo = demo_flag || common.config_file.empty();
   if (demo && config.store_url().starts_with("sqlite:")) {

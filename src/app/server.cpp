@@ -94,16 +94,26 @@ struct Server::Impl {
     } else {
       server_secret = util::random_bytes(32);
     }
+    std::vector<std::string> problems;
     for (const auto& name : config.auth.basic.stores) {
       if (name.starts_with("htpasswd:") && !stores.contains(name)) {
-        stores.emplace(name, std::make_shared<stores::HtpasswdStore>(
-                                 name.substr(std::string_view("htpasswd:").size()),
-                                 config.auth.htpasswd_roles));
+        try {
+          stores.emplace(name, std::make_shared<stores::HtpasswdStore>(
+                                   name.substr(std::string_view("htpasswd:").size()),
+                                   config.auth.htpasswd_roles));
+        } catch (const std::exception& e) {
+          problems.push_back(config.source + ": auth.basic.stores: " + e.what());
+        }
       }
     }
     if (!config.auth.static_users.empty()) {
-      stores.emplace("static", std::make_shared<stores::StaticStore>(config.auth.static_users));
+      try {
+        stores.emplace("static", std::make_shared<stores::StaticStore>(config.auth.static_users));
+      } catch (const std::exception& e) {
+        problems.push_back(config.source + ": auth.static.users: " + e.what());
+      }
     }
+    if (!problems.empty()) throw ConfigError(std::move(problems));
   }
 
   void add_builtin_routes() {

@@ -10,7 +10,7 @@ CredentialCache::CredentialCache(std::string secret, std::int64_t ttl_ms, std::s
                                  const Clock& clock)
     : secret_(std::move(secret)),
       ttl_ms_(ttl_ms),
-      max_per_shard_(max_entries / kShards + 1),
+      max_entries_(max_entries),
       clock_(clock) {}
 
 std::size_t CredentialCache::KeyHash::operator()(const Key& k) const noexcept {
@@ -47,25 +47,36 @@ bool CredentialCache::contains(const Key& key) const {
   return it != shard.expiry_ms.end() && it->second > now;
 }
 
-void CredentialCache::insert(const Key& key) {
-  if (ttl_ms_ <= 0 || max_per_shard_ == 0) return;
-  const auto now = clock_.now_ms();
-  Shard& shard = shard_for(key);
-  std::lock_guard lock(shard.mutex);
-  if (shard.expiry_ms.size() >= max_per_shard_) {
-    std::erase_if(shard.expiry_ms, [now](const auto& e) { return e.second <= now; });
-    if (shard.expiry_ms.size() >= max_per_shard_) shard.expiry_ms.erase(shard.expiry_ms.begin());
+void CredentialCache::sweep_expired(std::int64_t now) {
+  for (auto& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    const auto removed =
+        std::erase_if(shard.expiry_ms, [now](const auto& e) { return e.second <= now; });
+    entries_.fetch_sub(removed, std::memory_order_relaxed);
   }
-  shard.expiry_ms[key] = now + ttl_ms_;
 }
 
-std::size_t CredentialCache::size() const {
-  std::size_t n = 0;
-  for (const auto& s : shards_) {
-    std::lock_guard lock(s.mutex);
-    n += s.expiry_ms.size();
+void CredentialCache::insert(const Key& key) {
+  if (ttl_ms_ <= 0 || max_entries_ == 0) return;
+  const auto now = clock_.now_ms();
+  // The bound is global. At capacity, expired entries anywhere make room first (one shard lock
+  // at a time, so no lock ordering issue); this runs only on a miss, after a slow hash anyway.
+  if (entries_.load(std::memory_order_relaxed) >= max_entries_) sweep_expired(now);
+  Shard& shard = shard_for(key);
+  std::lock_guard lock(shard.mutex);
+  if (auto it = shard.expiry_ms.find(key); it != shard.expiry_ms.end()) {
+    it->second = now + ttl_ms_;
+    return;
   }
-  return n;
+  if (entries_.load(std::memory_order_relaxed) >= max_entries_) {
+    if (shard.expiry_ms.empty()) return;  // every slot is live and held by other shards
+    shard.expiry_ms.erase(shard.expiry_ms.begin());
+    entries_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  shard.expiry_ms.emplace(key, now + ttl_ms_);
+  entries_.fetch_add(1, std::memory_order_relaxed);
 }
+
+std::size_t CredentialCache::size() const { return entries_.load(std::memory_order_relaxed); }
 
 }  // namespace gatehouse::auth

@@ -4,6 +4,7 @@
 // HMAC-SHA-256 under a server secret: the cache holds no password and no unsalted digest of one.
 // The stored hash is part of the key, so a password change makes old entries unreachable.
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -36,11 +37,13 @@ class CredentialCache {
     std::unordered_map<Key, std::int64_t, KeyHash> expiry_ms;
   };
   static constexpr std::size_t kShards = 16;
+  void sweep_expired(std::int64_t now);
   Shard& shard_for(const Key& key) const { return shards_[key[0] % kShards]; }
 
   std::string secret_;
   std::int64_t ttl_ms_;
-  std::size_t max_per_shard_;
+  std::size_t max_entries_;
+  mutable std::atomic<std::size_t> entries_{0};
   const Clock& clock_;
   mutable std::array<Shard, kShards> shards_;
 };

@@ -6,10 +6,28 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <ctime>
+
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
 namespace gatehouse::http {
+
+namespace {
+// RFC 3339 UTC with milliseconds.
+std::string timestamp() {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch());
+  const std::time_t seconds = static_cast<std::time_t>(ms.count() / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[40];
+  const auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms.count() % 1000));
+  return buf;
+}
+}  // namespace
 
 AccessLog::AccessLog(const std::string& target) {
   if (target.empty()) return;
@@ -38,8 +56,7 @@ void AccessLog::write(const Request& request, const Response& response,
                       std::chrono::nanoseconds latency, const Outcome* outcome) const {
   if (!logger_) return;
   boost::json::object line;
-  const auto now = std::chrono::system_clock::now();
-  line["ts"] = std::chrono::duration<double>(now.time_since_epoch()).count();
+  line["ts"] = timestamp();
   line["remote"] = request.remote_address;
   line["method"] = request.method;
   line["path"] = request.path;

@@ -82,8 +82,11 @@ Response call_handler(const Route& route, const Request& request, const Identity
     return route.handler(request, who);
   } catch (const std::exception& e) {
     spdlog::error("handler for {} {} failed: {}", route.method, route.pattern, e.what());
-    return Response::error(500, "server_error", "the request could not be completed");
+  } catch (...) {
+    spdlog::error("handler for {} {} failed with a non-standard exception", route.method,
+                  route.pattern);
   }
+  return Response::error(500, "server_error", "the request could not be completed");
 }
 }  // namespace
 

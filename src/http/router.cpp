@@ -1,5 +1,6 @@
 #include "http/router.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace gatehouse::http {
@@ -44,6 +45,7 @@ bool Router::match_pattern(std::string_view pattern, std::string_view path,
 
 RouteMatch Router::match(Request& request) const {
   RouteMatch result;
+  std::vector<std::string> allowed;
   const std::string_view method = request.method == "HEAD" ? "GET" : request.method;
   for (const auto& r : routes_) {
     if (!match_pattern(r.pattern, request.path, nullptr)) continue;
@@ -53,9 +55,14 @@ RouteMatch Router::match(Request& request) const {
       result.route = &r;
       return result;
     }
+    for (std::string_view m : {std::string_view(r.method), std::string_view("HEAD")}) {
+      if (m == "HEAD" && r.method != "GET") continue;
+      if (std::find(allowed.begin(), allowed.end(), m) == allowed.end()) allowed.emplace_back(m);
+    }
+  }
+  for (const auto& m : allowed) {
     if (!result.allow.empty()) result.allow += ", ";
-    result.allow += r.method;
-    if (r.method == "GET") result.allow += ", HEAD";
+    result.allow += m;
   }
   return result;
 }

@@ -1,10 +1,19 @@
 #include "stores/static_store.hpp"
 
+#include <stdexcept>
+
+#include "auth/username.hpp"
+
 namespace gatehouse::stores {
 
 StaticStore::StaticStore(const std::vector<StaticUser>& users) {
   for (const StaticUser& user : users) {
-    users_.try_emplace(user.name, PasswordRecord{user.name, user.password, user.roles, false});
+    // Stored under the RFC 8265 form the Basic scheme looks users up by ("Alice" → "alice").
+    auto name = auth::normalize_username(user.name);
+    if (!name) throw std::invalid_argument("static user \"" + user.name + "\": invalid username");
+    if (!users_.try_emplace(*name, PasswordRecord{*name, user.password, user.roles, false}).second) {
+      throw std::invalid_argument("static user \"" + user.name + "\": listed twice");
+    }
   }
 }
 

@@ -19,6 +19,12 @@ void ensure_sodium() {
 
 std::optional<std::string> base64_decode(std::string_view in) {
   ensure_sodium();
+  // libsodium 1.0.18 (Debian 12) decodes bytes >= 0x80 as if they were '/': check the alphabet.
+  for (const char c : in) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '+' || c == '/' || c == '=';
+    if (!ok) return std::nullopt;
+  }
   std::string out(in.size() / 4 * 3 + 3, '\0');
   std::size_t len = 0;
   const char* end = nullptr;

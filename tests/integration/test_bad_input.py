@@ -2,7 +2,6 @@
 import base64
 import json
 import select
-import socket
 import time
 import unittest
 

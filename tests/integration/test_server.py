@@ -180,15 +180,19 @@ class DrainTest(unittest.TestCase):
 
     def test_in_flight_requests_are_answered(self):
         # One password worker and a slow hash: requests are in flight when SIGTERM arrives.
-        server = gh.Server(config_text=slow_user_config('[server]\nworkers = 1\n'))
+        server = gh.Server(config_text=slow_user_config('[server]\nworkers = 1\n', cost=14))
         server.start()
         try:
             url = server.url + "/auth/whoami"
-            threads, results = gh.in_threads([lambda i=i: gh.status(url, auth=("slow", f"wrong{i}"))
-                                              for i in range(3)])
-            # Observable: a password check is waiting for the single worker.
-            gh.wait_until(lambda: gh.metric(server.metrics(), "gatehouse_password_queue_depth") >= 1,
-                          timeout=10, what="a queued password check")
+            clients = [gh.http_client() for _ in range(3)]  # made up front: arrive together
+            for c in clients:
+                self.addCleanup(c.close)
+            threads, results = gh.in_threads(
+                [lambda i=i: clients[i].get(url, auth=("slow", f"wrong{i}")).status_code
+                 for i in range(3)])
+            # Observable: all three are in the server (one checking, two waiting for the worker).
+            gh.wait_until(lambda: gh.metric(server.metrics(), "gatehouse_password_queue_depth") >= 2,
+                          timeout=10, what="two queued password checks")
             server.proc.send_signal(signal.SIGTERM)
             for t in threads:
                 t.join(timeout=30)

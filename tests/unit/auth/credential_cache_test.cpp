@@ -179,5 +179,33 @@ TEST(CredentialCacheConcurrency, ParallelInsertAndLookupKeepEveryEntry) {
   EXPECT_EQ(cache.size(), static_cast<std::size_t>(kThreads * kPerThread));
 }
 
+TEST(CredentialCacheConcurrency, BoundHoldsUnderConcurrentInserts) {
+  // Inserts racing on different shards must not push the total past max_entries (the overshoot
+  // would be permanent: every later insert at capacity evicts one and adds one).
+  FakeClock clock;
+  constexpr std::size_t kMax = 64;
+  constexpr int kThreads = 4, kPerThread = 20'000;
+  CredentialCache cache("s", 60'000, kMax, clock);
+  std::vector<CredentialCache::Key> keys;
+  for (int i = 0; i < kThreads * kPerThread; ++i) {
+    keys.push_back(cache.key_for("db", "u" + std::to_string(i), "h", "p"));
+  }
+  std::atomic<int> ready{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      ++ready;
+      while (ready.load() < kThreads) std::this_thread::yield();
+      for (int i = t * kPerThread; i < (t + 1) * kPerThread; ++i) cache.insert(keys[i]);
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_LE(cache.size(), kMax);
+  std::size_t present = 0;
+  for (const auto& k : keys) present += cache.contains(k) ? 1 : 0;
+  EXPECT_LE(present, kMax);
+  EXPECT_EQ(present, cache.size()) << "size() counts exactly the entries held";
+}
+
 }  // namespace
 }  // namespace gatehouse::auth

@@ -158,7 +158,8 @@ TEST(NormalizeUsername, ExceptionsOfRfc5892) {
   expect_rejected("\u1100\u1161");          // even where NFC would compose them
 }
 
-TEST(NormalizeUsername, MiddleDotOnlyBetweenTwoSmallL) {  // RFC 5892 Appendix A.3
+// RFC 5892 Appendix A.3.
+TEST(NormalizeUsername, MiddleDotOnlyBetweenTwoSmallL) {
   expect_normalized("col·lecció", "col·lecció");
   expect_rejected("a·b");
   expect_rejected("l·");
@@ -167,42 +168,48 @@ TEST(NormalizeUsername, MiddleDotOnlyBetweenTwoSmallL) {  // RFC 5892 Appendix A
   expect_rejected("COL·LECCIÓ");
 }
 
-TEST(NormalizeUsername, JoinersOnlyWhereTheyJoin) {   // RFC 5892 Appendix A.1, A.2
-  expect_normalized("क्‌ष", "क्‌ष");  // ZWNJ after a virama
-  expect_normalized("क्‍ष", "क्‍ष");  // ZWJ after a virama
-  expect_normalized("ب‌ب", "ب‌ب");            // ZWNJ between joining letters
-  expect_rejected("a‌b");
-  expect_rejected("a‍b");
-  expect_rejected("‌ب");
-  expect_rejected("ا‌ب");  // ALEF joins only to the right
+// RFC 5892 Appendix A.1 and A.2.
+TEST(NormalizeUsername, JoinersOnlyWhereTheyJoin) {
+  const std::string ka_virama = "\u0915\u094D";  // DEVANAGARI KA, VIRAMA
+  expect_normalized(ka_virama + "\u200C\u0937", ka_virama + "\u200C\u0937");  // ZWNJ
+  expect_normalized(ka_virama + "\u200D\u0937", ka_virama + "\u200D\u0937");  // ZWJ
+  // ZWNJ between two dual-joining ARABIC BEH.
+  expect_normalized("\u0628\u200C\u0628", "\u0628\u200C\u0628");
+  expect_rejected("a\u200Cb");
+  expect_rejected("a\u200Db");
+  expect_rejected("\u200C\u0628");
+  expect_rejected("\u0627\u200C\u0628");  // ARABIC ALEF joins only to the right
 }
 
-TEST(NormalizeUsername, OtherContextualCodePoints) {  // RFC 5892 Appendix A.4-A.9
-  expect_normalized("α͵β", "α͵β");                    // GREEK KERAIA before Greek
-  expect_rejected("a͵b");
-  expect_normalized("א׳", "א׳");  // HEBREW GERESH after Hebrew
-  expect_rejected("׳א");
-  expect_normalized("カ・カ", "カ・カ");  // KATAKANA MIDDLE DOT with Katakana
-  expect_rejected("a・b");
-  expect_normalized("ب١٢", "ب١٢");  // ARABIC-INDIC DIGITS
-  expect_normalized("ب۱۲", "ب۱۲");  // EXTENDED ARABIC-INDIC
-  expect_rejected("ب١۲");           // never mixed
+// RFC 5892 Appendix A.4 to A.9.
+TEST(NormalizeUsername, OtherContextualCodePoints) {
+  expect_normalized("\u03B1\u0375\u03B2", "\u03B1\u0375\u03B2");  // GREEK KERAIA before Greek
+  expect_rejected("a\u0375b");
+  expect_normalized("\u05D0\u05F3", "\u05D0\u05F3");  // HEBREW GERESH after Hebrew
+  expect_rejected("\u05F3\u05D0");
+  expect_normalized("\u30AB\u30FB\u30AB", "\u30AB\u30FB\u30AB");  // KATAKANA MIDDLE DOT
+  expect_rejected("a\u30FBb");
+  expect_normalized("\u0628\u0661\u0662", "\u0628\u0661\u0662");  // ARABIC-INDIC DIGITS
+  expect_normalized("\u0628\u06F1\u06F2", "\u0628\u06F1\u06F2");  // EXTENDED ARABIC-INDIC
+  expect_rejected("\u0628\u0661\u06F2");                          // never mixed
 }
 
 TEST(NormalizeUsername, BidiRuleOfRfc5893) {
-  expect_normalized("שלום", "שלום");
-  expect_normalized("ناصر", "ناصر");
-  expect_normalized("שלום1", "שלום1");  // RTL may end in EN
-  expect_normalized("אְ", "אְ");          // or in R followed by NSM
-  expect_rejected("abcשלום");           // LTR with R (condition 5)
-  expect_rejected("שלוםabc");           // RTL with L (condition 2)
-  expect_rejected("1שלום");             // starts with EN (condition 1)
-  expect_rejected("שלום!");             // RTL ends with ON (condition 3)
+  const std::string shalom = "\u05E9\u05DC\u05D5\u05DD";  // Hebrew, bidi class R
+  const std::string nasir = "\u0646\u0627\u0635\u0631";   // Arabic, bidi class AL
+  expect_normalized(shalom, shalom);
+  expect_normalized(nasir, nasir);
+  expect_normalized(shalom + "1", shalom + "1");      // RTL may end in EN
+  expect_normalized("\u05D0\u05B0", "\u05D0\u05B0");  // or in R followed by NSM
+  expect_rejected("abc" + shalom);                    // LTR with R (condition 5)
+  expect_rejected(shalom + "abc");                    // RTL with L (condition 2)
+  expect_rejected("1" + shalom);                      // starts with EN (condition 1)
+  expect_rejected(shalom + "!");                      // ends with ON (condition 3)
   expect_rejected(
-      "ب١"
-      "1");                           // EN and AN together (condition 4)
-  expect_rejected("user١");           // AN in an LTR string (condition 5)
-  expect_normalized("abc!", "abc!");  // no RTL code point: the rule does not apply
+      "\u0628\u0661"
+      "1");                           // EN with AN (condition 4)
+  expect_rejected("user\u0661");      // AN in LTR (condition 5)
+  expect_normalized("abc!", "abc!");  // no right-to-left code point: the rule does not apply
 }
 
 TEST(NormalizeUsername, RejectsInvalidUtf8) {
@@ -223,8 +230,9 @@ TEST(NormalizeUsername, RejectsInvalidUtf8) {
 }
 
 TEST(NormalizeUsername, IsIdempotent) {
-  for (const std::string input : {"Alice", "ＡＢＣ", "Straße", "E\u0301cole", "ΟΔΟΣ", "İstanbul",
-                                  "ｶﾀｶﾅ", "col·lecció", "שלום", "ناصر"}) {
+  for (const std::string input :
+       {"Alice", "ＡＢＣ", "Straße", "E\u0301cole", "ΟΔΟΣ", "İstanbul", "ｶﾀｶﾅ", "col·lecció",
+        "\u05E9\u05DC\u05D5\u05DD", "\u0646\u0627\u0635\u0631"}) {
     const auto once = normalize_username(input);
     ASSERT_TRUE(once.has_value()) << input;
     EXPECT_EQ(normalize_username(*once), once) << input;

@@ -419,7 +419,9 @@ TEST_F(PipelineTest, WrongMethodIs405WithAllow) {
   const Response r = handle("DELETE", "/whoami");
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(error_of(r).first, "method_not_allowed");
-  EXPECT_EQ(all_values(r, "Allow"), std::vector<std::string>{"GET, HEAD"});
+  const auto allow = all_values(r, "Allow");
+  ASSERT_EQ(allow.size(), 1u);
+  EXPECT_TRUE(allow[0] == "GET, HEAD" || allow[0] == "HEAD, GET") << allow[0];
   EXPECT_EQ(token_->parses.load(), 0);
 }
 

@@ -295,12 +295,15 @@ TEST(StaticStore, GivesTheConfiguredRolesAndHash) {
   EXPECT_EQ(store.find_password("guest").record.roles, std::vector<std::string>{"User"});
 }
 
-TEST(StaticStore, FirstOfDuplicateNamesWins) {
-  stores::StaticStore store({StaticUser{"alice", "{PLAIN}first", {"User"}},
-                             StaticUser{"alice", "{PLAIN}second", {"Admin"}}});
-  const PasswordLookup alice = store.find_password("alice");
-  EXPECT_TRUE(verify_password(alice.record.hash, "first"));
-  EXPECT_EQ(alice.record.roles, std::vector<std::string>{"User"});
+TEST(StaticStore, NamesAreStoredInTheirRfc8265FormAndDuplicatesAreRefused) {
+  stores::StaticStore store({StaticUser{"Alice", "{PLAIN}first", {"User"}}});
+  EXPECT_EQ(store.find_password("alice").status, LookupStatus::found);
+  EXPECT_EQ(store.find_password("Alice").status, LookupStatus::unknown_user);
+  EXPECT_THROW(stores::StaticStore({StaticUser{"alice", "{PLAIN}first", {"User"}},
+                                    StaticUser{"ALICE", "{PLAIN}second", {"Admin"}}}),
+               std::invalid_argument);
+  EXPECT_THROW(stores::StaticStore({StaticUser{"two words", "{PLAIN}x", {"User"}}}),
+               std::invalid_argument);
 }
 
 }  // namespace
