@@ -80,6 +80,10 @@ def main():
     env = (d / "env.txt").read_text() if (d / "env.txt").exists() else ""
     out = []
     out.append(env.rstrip())
+    if m := re.search(r"^load_before: ([\d.]+)", env, re.M):
+        if float(m.group(1)) > 0.5:
+            out.append(f"WARNING: load average {m.group(1)} at the start: other processes shared the"
+                       " cores during this run")
     out.append("")
     out.append(f"{'row':<52} {'requests/s':>11} {'p50':>10} {'p99':>10}  notes")
     out.append("-" * 100)

@@ -275,6 +275,12 @@ check 401 '' "Basic $HT_USER, wrong password" "$NGB/auth/whoami" "${H_HTBAD[@]}"
   echo "bcrypt cost: $BCRYPT_COST (htpasswd -B), argon2id: gatehouse default"
 } >"$RESULTS/env.txt"
 
+LOAD1=$(cut -d' ' -f1 /proc/loadavg)
+if awk -v l="$LOAD1" 'BEGIN { exit !(l > 0.5) }'; then
+  say "warning: load average $LOAD1 before the run: other processes share the cores and lower"
+  say "         every row; compare ratios, and prefer a run on an otherwise idle machine"
+fi
+
 ROWS=()
 bench() {  # bench NAME URL [wrk args...]
   local name=$1 url=$2

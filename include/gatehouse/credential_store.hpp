@@ -59,6 +59,14 @@ class CredentialStore {
   }
   virtual ApiKeyLookup find_api_key(std::string_view id) const { return {}; }
 
+  // After a successful login whose stored hash is weaker than gatehouse's default (an imported
+  // bcrypt or SHA-crypt hash), the password checker offers the store a fresh argon2id hash.
+  // Stores that own their data replace `old_hash` if it is still current; files are left alone.
+  // Called on a worker thread.
+  virtual void upgrade_hash(std::string_view username, std::string_view old_hash,
+                            std::string_view new_hash) noexcept {}
+  virtual bool upgrades_hashes() const noexcept { return false; }
+
   // Re-read the backing file or database if it changed. Called from the refresher thread
   // (every 250 ms), never from an I/O thread. Must not throw.
   virtual void refresh() noexcept {}

@@ -24,11 +24,11 @@ std::string_view to_string(OutcomeKind kind) noexcept;
 
 struct Outcome {
   OutcomeKind kind = OutcomeKind::denied;
-  IdentityPtr identity;      // set when granted
-  std::string scheme;        // which scheme decided
-  std::string reason;        // short machine code for logs/metrics ("bad_password", "expired")
-  std::string description;   // human text for error_description; never contains a secret
-  int retry_after = 0;       // seconds, for busy
+  IdentityPtr identity;     // set when granted
+  std::string scheme;       // which scheme decided
+  std::string reason;       // short machine code for logs/metrics ("bad_password", "expired")
+  std::string description;  // human text for error_description; never contains a secret
+  int retry_after = 0;      // seconds, for busy
   std::vector<std::pair<std::string, std::string>> response_headers;  // e.g. Authentication-Info
 
   static Outcome granted(IdentityPtr who, std::string scheme);

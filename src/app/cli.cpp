@@ -20,6 +20,7 @@
 #include "state/state_store.hpp"
 #include "stores/htpasswd_store.hpp"
 #include "util/clock.hpp"
+#include "util/log.hpp"
 
 namespace gatehouse::cli {
 
@@ -146,7 +147,7 @@ void print_banner(const Config& config, const std::vector<std::uint16_t>& ports,
 int run_serve(const Common& common, const std::vector<std::string>& listen, bool demo_flag) {
   Config config = load(common);
   if (!listen.empty()) config.server.listen = listen;
-  spdlog::set_level(spdlog::level::from_str(config.log.level));
+  util::diag().set_level(spdlog::level::from_str(config.log.level));
   // The embedded default (no config file) is the demo: seed users on first start.
   const bool demo = demo_flag || common.config_file.empty();
   if (demo && config.store_url().starts_with("sqlite:")) {
@@ -201,6 +202,10 @@ int main(int argc, char** argv) {
   user_add->add_option("NAME", user_name)->required();
   user_add->add_option("--role", roles, "role (repeatable; default User)");
   user_add->add_flag("--password-stdin", password_stdin, "read the password from stdin");
+  bool hash_stdin = false;
+  user_add->add_flag("--hash-stdin", hash_stdin,
+                     "import an existing hash (bcrypt, SHA-crypt, yescrypt, argon2id) from stdin; "
+                     "it becomes argon2id at the first login");
   auto* user_passwd = user->add_subcommand("passwd", "change a user's password");
   user_passwd->add_option("NAME", user_name)->required();
   user_passwd->add_flag("--password-stdin", password_stdin, "read the password from stdin");
@@ -305,7 +310,16 @@ int main(int argc, char** argv) {
       const std::string name = canonical_user(user_name);
       if (*user_add) {
         if (roles.empty()) roles = {"User"};
-        const auto hash = auth::hash_argon2id(get_password(password_stdin, "Password: ", true));
+        std::string hash;
+        if (hash_stdin) {
+          hash = read_line_from(stdin);
+          const auto format = auth::detect_hash_format(hash);
+          if (format == auth::HashFormat::unknown || format == auth::HashFormat::plain) {
+            throw Failure{2, "--hash-stdin: not a supported password hash"};
+          }
+        } else {
+          hash = auth::hash_argon2id(get_password(password_stdin, "Password: ", true));
+        }
         if (!store->add_user({name, hash, roles, false, now, now})) {
           throw Failure{1, "user " + name + " already exists"};
         }

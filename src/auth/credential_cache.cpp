@@ -8,10 +8,7 @@ namespace gatehouse::auth {
 
 CredentialCache::CredentialCache(std::string secret, std::int64_t ttl_ms, std::size_t max_entries,
                                  const Clock& clock)
-    : secret_(std::move(secret)),
-      ttl_ms_(ttl_ms),
-      max_entries_(max_entries),
-      clock_(clock) {}
+    : secret_(std::move(secret)), ttl_ms_(ttl_ms), max_entries_(max_entries), clock_(clock) {}
 
 std::size_t CredentialCache::KeyHash::operator()(const Key& k) const noexcept {
   std::size_t h;
@@ -68,15 +65,22 @@ void CredentialCache::insert(const Key& key) {
     it->second = now + ttl_ms_;
     return;
   }
-  if (entries_.load(std::memory_order_relaxed) >= max_entries_) {
-    if (shard.expiry_ms.empty()) return;  // every slot is live and held by other shards
-    shard.expiry_ms.erase(shard.expiry_ms.begin());
-    entries_.fetch_sub(1, std::memory_order_relaxed);
-  }
+  // Reserve a slot atomically so concurrent inserts in other shards cannot overshoot the bound;
+  // when none is free, replace an entry of this shard (the count stays the same).
+  std::size_t count = entries_.load(std::memory_order_relaxed);
+  do {
+    if (count >= max_entries_) {
+      if (shard.expiry_ms.empty()) return;  // every slot is live and held by other shards
+      shard.expiry_ms.erase(shard.expiry_ms.begin());
+      shard.expiry_ms.emplace(key, now + ttl_ms_);
+      return;
+    }
+  } while (!entries_.compare_exchange_weak(count, count + 1, std::memory_order_relaxed));
   shard.expiry_ms.emplace(key, now + ttl_ms_);
-  entries_.fetch_add(1, std::memory_order_relaxed);
 }
 
-std::size_t CredentialCache::size() const { return entries_.load(std::memory_order_relaxed); }
+std::size_t CredentialCache::size() const {
+  return entries_.load(std::memory_order_relaxed);
+}
 
 }  // namespace gatehouse::auth

@@ -41,7 +41,7 @@ void PasswordCheck::check(PasswordCredentials credentials, std::string scheme,
                           std::string client_address, Completion<Outcome> done) const {
   const PasswordRecord* record = nullptr;
   PasswordLookup lookup;
-  const CredentialStore* store = nullptr;
+  StorePtr store;
   for (const auto& candidate : chain_) {
     lookup = candidate->find_password(credentials.username);
     if (lookup.status == LookupStatus::unknown_user) continue;
@@ -51,7 +51,7 @@ void PasswordCheck::check(PasswordCredentials credentials, std::string scheme,
       return;
     }
     record = &lookup.record;
-    store = candidate.get();
+    store = candidate;
     break;
   }
 
@@ -68,7 +68,7 @@ void PasswordCheck::check(PasswordCredentials credentials, std::string scheme,
       return;
     }
     auto finish = std::make_shared<Completion<Outcome>>(std::move(done));
-    auto task = [this, key, rec = std::move(lookup.record), store_name = std::string(store->name()),
+    auto task = [this, key, rec = std::move(lookup.record), store,
                  password = std::move(credentials.password), scheme, now_s,
                  address = std::move(client_address), finish] {
       const auto& done = *finish;
@@ -80,7 +80,12 @@ void PasswordCheck::check(PasswordCredentials credentials, std::string scheme,
         return;
       }
       cache_.insert(key);
-      done(Outcome::granted(identity_for(rec, store_name, scheme, now_s), scheme));
+      done(Outcome::granted(identity_for(rec, store->name(), scheme, now_s), scheme));
+      // Imported bcrypt/SHA-crypt hashes become argon2id on the first successful login (after
+      // the answer, so the client does not wait for the second hash).
+      if (store->upgrades_hashes() && needs_rehash(rec.hash)) {
+        store->upgrade_hash(rec.username, rec.hash, hash_argon2id(password.reveal()));
+      }
     };
     if (!pool_.try_submit(std::move(task))) (*finish)(busy_outcome(scheme));
     return;

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "util/log.hpp"
+
 namespace gatehouse::http {
 
 Authenticator::Authenticator(std::vector<std::unique_ptr<Scheme>> schemes)
@@ -81,10 +83,10 @@ Response call_handler(const Route& route, const Request& request, const Identity
   try {
     return route.handler(request, who);
   } catch (const std::exception& e) {
-    spdlog::error("handler for {} {} failed: {}", route.method, route.pattern, e.what());
+    util::diag().error("handler for {} {} failed: {}", route.method, route.pattern, e.what());
   } catch (...) {
-    spdlog::error("handler for {} {} failed with a non-standard exception", route.method,
-                  route.pattern);
+    util::diag().error("handler for {} {} failed with a non-standard exception", route.method,
+                       route.pattern);
   }
   return Response::error(500, "server_error", "the request could not be completed");
 }

@@ -3,6 +3,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "util/log.hpp"
+
+#include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -69,6 +72,16 @@ namespace {
 constexpr std::size_t kReadChunk = 4096;
 
 class Connection;
+
+// RFC 9110 §7.2 / RFC 3986 §3.2.2: uri-host [ ":" port ]; empty is allowed (RFC 9112 §3.2).
+bool valid_host(std::string_view v) {
+  for (const char c : v) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    std::string_view("-._~%!$&'()*+,;=:[]").find(c) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
 
 struct Worker {
   asio::io_context ioc{1};
@@ -154,6 +167,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
     state_ = State::handling;
     stream_.expires_never();
     auto& message = parser_->get();
+    // RFC 9112 §6.3: with Transfer-Encoding, chunked must be the final coding; otherwise the
+    // body length is unknown and its bytes would be parsed as the next request (smuggling).
+    if (message.find(http::field::transfer_encoding) != message.end() && !message.chunked()) {
+      return send_error(400, "invalid_request",
+                        "Transfer-Encoding must end with chunked (RFC 9112 section 6.3)");
+    }
+    // RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host, with a valid value.
+    if (message.version() >= 11) {
+      const auto host = message.find(http::field::host);
+      if (message.count(http::field::host) != 1 || !valid_host(host->value())) {
+        return send_error(400, "invalid_request", "exactly one valid Host header is required");
+      }
+    }
     keep_alive_ = message.keep_alive();
     head_ = message.method() == http::verb::head;
 
@@ -207,6 +233,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void send_error(int status, std::string_view code, std::string description) {
+    linger_ = true;
     keep_alive_ = false;
     head_ = false;
     auto response = Response::error(status, code, description);
@@ -235,10 +262,28 @@ class Connection : public std::enable_shared_from_this<Connection> {
     stream_.expires_after(shared_.limits.read_timeout);
     http::async_write(stream_, response_,
                       [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
+                        if (!ec && self->linger_) return self->linger_close();
                         if (ec || !keep) return self->close();
                         self->first_request_ = false;
                         self->wait_for_request();
                       });
+  }
+
+  // After an early error answer (413, 431, 400) the client may still be sending: stop writing,
+  // read and discard for a moment, then close, so it sees the answer rather than a reset.
+  void linger_close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::chrono::seconds(1));
+    discard_input();
+  }
+  void discard_input() {
+    stream_.async_read_some(asio::buffer(discard_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->discarded_ += n;
+                              if (ec || self->discarded_ > kMaxDiscard) return self->close();
+                              self->discard_input();
+                            });
   }
 
   void close() {
@@ -263,6 +308,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool keep_alive_ = false;
   bool head_ = false;
   bool first_request_ = true;
+  bool linger_ = false;
+  static constexpr std::size_t kMaxDiscard = 1 << 20;
+  std::array<char, 4096> discard_{};
+  std::size_t discarded_ = 0;
 };
 
 }  // namespace
@@ -284,7 +333,7 @@ struct HttpServer::Impl {
           if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
           if (ec) {
             // Out of descriptors and the like: back off briefly instead of spinning.
-            spdlog::warn("accept failed: {}", ec.message());
+            util::diag().warn("accept failed: {}", ec.message());
             auto timer =
                 std::make_shared<asio::steady_timer>(worker.ioc, std::chrono::milliseconds(50));
             timer->async_wait([this, &worker, &acceptor, timer](beast::error_code) {
@@ -385,7 +434,7 @@ void HttpServer::start() {
           w->ioc.run();
           return;
         } catch (const std::exception& e) {
-          spdlog::error("I/O thread: {}", e.what());  // a bug; keep the thread serving
+          util::diag().error("I/O thread: {}", e.what());  // a bug; keep the thread serving
         }
       }
     });
@@ -418,7 +467,7 @@ void HttpServer::run(bool handle_signals) {
     signals.emplace(control, SIGINT, SIGTERM);
     signals->async_wait([this](beast::error_code ec, int signal) {
       if (ec) return;
-      spdlog::info("signal {} received: draining", signal);
+      util::diag().info("signal {} received: draining", signal);
       stop();
     });
     signal_thread = std::thread([&control] { control.run(); });

@@ -134,10 +134,12 @@ class SqliteStore final : public StateStore {
     }
     sqlite3_busy_timeout(db_, 10000);
     try {
-      exec("PRAGMA journal_mode=WAL");
+      // Switching to WAL can report "locked" without calling the busy handler while another
+      // process opens the same new file: retry the opening steps for as long as busy_timeout.
+      retry_while_busy([&] { exec("PRAGMA journal_mode=WAL"); });
       exec("PRAGMA synchronous=NORMAL");
       exec("PRAGMA foreign_keys=ON");
-      migrate();
+      retry_while_busy([&] { migrate(); });
     } catch (...) {
       ::umask(old_mask);
       sqlite3_close(db_);
@@ -186,6 +188,18 @@ class SqliteStore final : public StateStore {
   bool set_password(std::string_view name, std::string_view hash, std::int64_t now) override {
     return update("UPDATE users SET password_hash = ?, updated = ? WHERE name = ?", hash, now,
                   name);
+  }
+
+  bool replace_password_hash(std::string_view name, std::string_view expected,
+                             std::string_view hash, std::int64_t now) override {
+    return write([&] {
+      Statement s(db_,
+                  "UPDATE users SET password_hash = ?, updated = ? WHERE name = ? AND "
+                  "password_hash = ?");
+      s.bind(1, hash).bind(2, now).bind(3, name).bind(4, expected);
+      s.step();
+      return sqlite3_changes(db_) > 0;
+    });
   }
 
   bool set_roles(std::string_view name, const std::vector<std::string>& roles,
@@ -305,6 +319,20 @@ class SqliteStore final : public StateStore {
     u.created = s.integer(4);
     u.updated = s.integer(5);
     return u;
+  }
+
+  template <class F>
+  void retry_while_busy(F&& step) {
+    for (int attempt = 0;; ++attempt) {
+      try {
+        step();
+        return;
+      } catch (const StoreError&) {
+        const int code = sqlite3_errcode(db_);
+        if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) || attempt >= 1000) throw;
+        sqlite3_sleep(10);
+      }
+    }
   }
 
   void exec(const char* sql) {

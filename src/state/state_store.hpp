@@ -47,6 +47,9 @@ class StateStore {
   virtual std::vector<UserRow> list_users() = 0;
   virtual bool add_user(const UserRow& user) = 0;  // false when the name is taken
   virtual bool set_password(std::string_view name, std::string_view hash, std::int64_t now) = 0;
+  // Compare-and-set: replaces the hash only if it is still `expected`; false otherwise.
+  virtual bool replace_password_hash(std::string_view name, std::string_view expected,
+                                     std::string_view hash, std::int64_t now) = 0;
   virtual bool set_roles(std::string_view name, const std::vector<std::string>& roles,
                          std::int64_t now) = 0;
   virtual bool set_disabled(std::string_view name, bool disabled, std::int64_t now) = 0;

@@ -1,6 +1,7 @@
 #include "stores/db_store.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 namespace gatehouse::stores {
@@ -88,6 +89,18 @@ void DbStore::flush_last_used() noexcept {
     for (const auto& [id, when] : uses) flushed_[id] = when;
   } catch (const std::exception&) {
     // The store is busy or gone; the next flush retries with the same values.
+  }
+}
+
+void DbStore::upgrade_hash(std::string_view username, std::string_view old_hash,
+                           std::string_view new_hash) noexcept {
+  try {
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    store_->replace_password_hash(username, old_hash, new_hash, now);
+  } catch (const std::exception&) {
+    // Not upgraded this time; the old hash still verifies and the next login tries again.
   }
 }
 

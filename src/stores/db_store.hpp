@@ -23,6 +23,9 @@ class DbStore final : public CredentialStore {
   PasswordLookup find_password(std::string_view username) const override;
   ApiKeyLookup find_api_key(std::string_view id) const override;
   void refresh() noexcept override;  // single caller: the refresher thread
+  void upgrade_hash(std::string_view username, std::string_view old_hash,
+                    std::string_view new_hash) noexcept override;
+  bool upgrades_hashes() const noexcept override { return true; }
 
   // Writes pending last-use times; refresh() calls it, and so does shutdown.
   void flush_last_used() noexcept;

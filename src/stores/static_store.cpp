@@ -11,7 +11,8 @@ StaticStore::StaticStore(const std::vector<StaticUser>& users) {
     // Stored under the RFC 8265 form the Basic scheme looks users up by ("Alice" → "alice").
     auto name = auth::normalize_username(user.name);
     if (!name) throw std::invalid_argument("static user \"" + user.name + "\": invalid username");
-    if (!users_.try_emplace(*name, PasswordRecord{*name, user.password, user.roles, false}).second) {
+    if (!users_.try_emplace(*name, PasswordRecord{*name, user.password, user.roles, false})
+             .second) {
       throw std::invalid_argument("static user \"" + user.name + "\": listed twice");
     }
   }

@@ -184,7 +184,7 @@ TEST(CredentialCacheConcurrency, BoundHoldsUnderConcurrentInserts) {
   // would be permanent: every later insert at capacity evicts one and adds one).
   FakeClock clock;
   constexpr std::size_t kMax = 64;
-  constexpr int kThreads = 4, kPerThread = 20'000;
+  constexpr int kThreads = 8, kPerThread = 10'000;
   CredentialCache cache("s", 60'000, kMax, clock);
   std::vector<CredentialCache::Key> keys;
   for (int i = 0; i < kThreads * kPerThread; ++i) {

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <set>
 #include <string>
 #include <thread>
@@ -50,6 +51,11 @@ struct Backend {
   std::string label;
   std::function<std::unique_ptr<StateStore>(const fs::path& location)> open;
 };
+
+// Names the backend in failure messages.
+void PrintTo(const Backend& backend, std::ostream* os) {
+  *os << backend.label;
+}
 
 std::vector<Backend> backends() {
   return {
@@ -180,6 +186,23 @@ TEST_P(StateStoreContract, SetPassword) {
   EXPECT_EQ(found->created, 1'700'000'000);
   EXPECT_FALSE(store_->set_password("nobody", "$2y$05$new", 1'800'000'000));
   EXPECT_FALSE(store_->find_user("nobody").has_value());
+}
+
+TEST_P(StateStoreContract, ReplacePasswordHashIsCompareAndSet) {
+  ASSERT_TRUE(store_->add_user(user("demo")));
+  const std::string original = store_->find_user("demo")->password_hash;
+  const auto generation = store_->generation();
+  EXPECT_FALSE(store_->replace_password_hash("demo", "$2y$05$not-the-current", "$argon2id$x", 5));
+  EXPECT_EQ(store_->find_user("demo")->password_hash, original);
+  EXPECT_EQ(store_->generation(), generation);
+  EXPECT_TRUE(store_->replace_password_hash("demo", original, "$argon2id$new", 1'800'000'000));
+  EXPECT_EQ(store_->find_user("demo")->password_hash, "$argon2id$new");
+  EXPECT_EQ(store_->find_user("demo")->updated, 1'800'000'000);
+  EXPECT_GT(store_->generation(), generation);
+  // The old hash is no longer current: a second upgrade from it does nothing.
+  EXPECT_FALSE(store_->replace_password_hash("demo", original, "$argon2id$other", 6));
+  EXPECT_EQ(store_->find_user("demo")->password_hash, "$argon2id$new");
+  EXPECT_FALSE(store_->replace_password_hash("nobody", original, "$argon2id$x", 7));
 }
 
 TEST_P(StateStoreContract, SetRoles) {

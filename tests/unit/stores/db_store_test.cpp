@@ -64,6 +64,11 @@ class FlakyStateStore final : public state::StateStore {
     check();
     return real_->set_password(n, h, t);
   }
+  bool replace_password_hash(std::string_view n, std::string_view e, std::string_view h,
+                             std::int64_t t) override {
+    check();
+    return real_->replace_password_hash(n, e, h, t);
+  }
   bool set_roles(std::string_view n, const std::vector<std::string>& r, std::int64_t t) override {
     check();
     return real_->set_roles(n, r, t);
