@@ -88,7 +88,7 @@ struct Server::Impl {
   void open_stores() {
     if (needs_database(config)) {
       state = state::open_state_store(config.store_url());
-      db = std::make_shared<stores::DbStore>(state);
+      db = std::make_shared<stores::DbStore>(state, clock);
       stores.emplace("db", db);
       server_secret = state->server_secret();
     } else {

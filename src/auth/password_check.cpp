@@ -61,6 +61,7 @@ void PasswordCheck::check(PasswordCredentials credentials, std::string scheme,
                                     credentials.password.reveal());
     if (cache_.contains(key)) {
       if (record->disabled) {
+        if (on_failure_) on_failure_(record->username, client_address);
         done(Outcome::fail(OutcomeKind::denied, scheme, "disabled", std::string(kBadLogin)));
         return;
       }

@@ -1,5 +1,7 @@
 #include "auth/worker_pool.hpp"
 
+#include "util/log.hpp"
+
 namespace gatehouse::auth {
 
 WorkerPool::WorkerPool(int threads, std::size_t queue_capacity) : capacity_(queue_capacity) {
@@ -42,7 +44,13 @@ void WorkerPool::run() {
       task = std::move(queue_.front());
       queue_.pop_front();
     }
-    task();
+    try {
+      task();
+    } catch (const std::exception& e) {
+      util::diag().error("worker task failed: {}", e.what());  // a bug; keep the worker
+    } catch (...) {
+      util::diag().error("worker task failed with a non-standard exception");
+    }
   }
 }
 

@@ -4,6 +4,22 @@
 
 namespace gatehouse::http {
 
+namespace {
+// Prometheus text format: label values escape backslash, double quote and newline.
+std::string label(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+}  // namespace
+
 Metrics::Metrics(std::vector<std::string> route_names) : routes_(std::move(route_names)) {
   routes_.emplace_back("unmatched");
   const std::size_t n = routes_.size() * kStatuses.size();
@@ -52,7 +68,7 @@ std::string Metrics::render() const {
       if (v == 0) continue;
       const std::string status = kStatuses[s] == 0 ? "other" : std::to_string(kStatuses[s]);
       out += fmt::format("gatehouse_http_requests_total{{route=\"{}\",status=\"{}\"}} {}\n",
-                         routes_[r], status, v);
+                         label(routes_[r]), status, v);
     }
   }
   out += "# HELP gatehouse_auth_outcomes_total Authentication outcomes by scheme.\n";

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+
 #include "util/log.hpp"
 
 namespace gatehouse::http {
@@ -12,22 +14,37 @@ Authenticator::Authenticator(std::vector<std::unique_ptr<Scheme>> schemes)
 }
 
 void Authenticator::authenticate(const Request& request, Completion<Outcome> done) const {
+  // A scheme or store that throws (user code can add stores) must still get the request
+  // answered, exactly once: `answered` guards against a verify() that answered and then threw.
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  auto once = [answered, done = std::move(done)](Outcome outcome) {
+    if (!answered->exchange(true)) done(std::move(outcome));
+  };
   for (const auto& scheme : schemes_) {
-    Parsed parsed = scheme->parse(request);
-    switch (parsed.kind) {
-      case Parsed::Kind::absent:
-        continue;
-      case Parsed::Kind::malformed:
-        done(Outcome::fail(OutcomeKind::malformed, std::string(scheme->name()), "malformed",
-                           std::move(parsed.description)));
-        return;
-      case Parsed::Kind::present:
-        scheme->verify(std::move(parsed.credentials), request, std::move(done));
-        return;
+    try {
+      Parsed parsed = scheme->parse(request);
+      switch (parsed.kind) {
+        case Parsed::Kind::absent:
+          continue;
+        case Parsed::Kind::malformed:
+          once(Outcome::fail(OutcomeKind::malformed, std::string(scheme->name()), "malformed",
+                             std::move(parsed.description)));
+          return;
+        case Parsed::Kind::present:
+          scheme->verify(std::move(parsed.credentials), request, once);
+          return;
+      }
+    } catch (const std::exception& e) {
+      util::diag().error("scheme {} failed: {}", scheme->name(), e.what());
+    } catch (...) {
+      util::diag().error("scheme {} failed with a non-standard exception", scheme->name());
     }
+    once(Outcome::fail(OutcomeKind::error, std::string(scheme->name()), "scheme_error",
+                       "authentication failed unexpectedly"));
+    return;
   }
   const bool has_authorization = request.header("Authorization").has_value();
-  done(Outcome::fail(OutcomeKind::denied, "none",
+  once(Outcome::fail(OutcomeKind::denied, "none",
                      has_authorization ? "unsupported_scheme" : "no_credentials",
                      has_authorization ? "the Authorization scheme is not accepted here"
                                        : "authentication required"));

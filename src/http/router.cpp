@@ -17,6 +17,15 @@ void Router::add(std::string method, std::string pattern, Access access, Handler
   Route r{std::move(method), std::move(pattern), std::move(access), std::move(handler),
           routes_.size()};
   routes_.push_back(std::move(r));
+  // Literal patterns are tried before patterns with {params} ("/items/new" before "/items/{id}").
+  match_order_.clear();
+  for (const bool with_params : {false, true}) {
+    for (const auto& route : routes_) {
+      if ((route.pattern.find('{') != std::string::npos) == with_params) {
+        match_order_.push_back(route.index);
+      }
+    }
+  }
 }
 
 bool Router::match_pattern(std::string_view pattern, std::string_view path,
@@ -47,7 +56,8 @@ RouteMatch Router::match(Request& request) const {
   RouteMatch result;
   std::vector<std::string> allowed;
   const std::string_view method = request.method == "HEAD" ? "GET" : request.method;
-  for (const auto& r : routes_) {
+  for (const std::size_t index : match_order_) {
+    const Route& r = routes_[index];
     if (!match_pattern(r.pattern, request.path, nullptr)) continue;
     if (r.method == method) {
       request.path_params.clear();

@@ -32,6 +32,7 @@ class Router {
   static bool match_pattern(std::string_view pattern, std::string_view path,
                             std::vector<std::pair<std::string_view, std::string_view>>* params);
   std::vector<Route> routes_;
+  std::vector<std::size_t> match_order_;
 };
 
 }  // namespace gatehouse::http

@@ -435,6 +435,8 @@ void HttpServer::start() {
           return;
         } catch (const std::exception& e) {
           util::diag().error("I/O thread: {}", e.what());  // a bug; keep the thread serving
+        } catch (...) {
+          util::diag().error("I/O thread: non-standard exception");
         }
       }
     });

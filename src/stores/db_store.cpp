@@ -6,7 +6,8 @@
 
 namespace gatehouse::stores {
 
-DbStore::DbStore(std::shared_ptr<state::StateStore> store) : store_(std::move(store)) {
+DbStore::DbStore(std::shared_ptr<state::StateStore> store, const Clock& clock)
+    : store_(std::move(store)), clock_(clock) {
   snapshot_ = load(store_->generation(), nullptr);
 }
 
@@ -95,10 +96,7 @@ void DbStore::flush_last_used() noexcept {
 void DbStore::upgrade_hash(std::string_view username, std::string_view old_hash,
                            std::string_view new_hash) noexcept {
   try {
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
-    store_->replace_password_hash(username, old_hash, new_hash, now);
+    store_->replace_password_hash(username, old_hash, new_hash, clock_.now_s());
   } catch (const std::exception&) {
     // Not upgraded this time; the old hash still verifies and the next login tries again.
   }

@@ -15,7 +15,7 @@ namespace gatehouse::stores {
 class DbStore final : public CredentialStore {
  public:
   // Loads the first snapshot; throws state::StoreError when the store cannot be read.
-  explicit DbStore(std::shared_ptr<state::StateStore> store);
+  explicit DbStore(std::shared_ptr<state::StateStore> store, const Clock& clock = system_clock());
   std::string_view name() const noexcept override { return "db"; }
   bool can(StoreCapability c) const noexcept override {
     return c == StoreCapability::password || c == StoreCapability::api_key;
@@ -42,6 +42,7 @@ class DbStore final : public CredentialStore {
   std::shared_ptr<const Snapshot> current() const;
 
   std::shared_ptr<state::StateStore> store_;
+  const Clock& clock_;
   mutable std::mutex mutex_;  // guards snapshot_ (pointer swap only) and flushed_
   std::shared_ptr<const Snapshot> snapshot_;
   std::unordered_map<std::string, std::int64_t> flushed_;  // id -> last_used written

@@ -23,6 +23,12 @@ class SystemClock final : public Clock {
   }
 };
 
+// The process-wide system clock, for collaborators constructed without an explicit one.
+inline const Clock& system_clock() noexcept {
+  static const SystemClock clock;
+  return clock;
+}
+
 class FakeClock final : public Clock {
  public:
   explicit FakeClock(std::int64_t start_ms = 1'700'000'000'000) : now_(start_ms) {}

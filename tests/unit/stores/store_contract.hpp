@@ -38,8 +38,11 @@ std::unique_ptr<StoreFixture> make_static_fixture();
 
 // Every store the contract runs on. To add one, declare its factory above (defined in its own
 // test file, which the unit-test binary links in) and list it here.
+std::unique_ptr<StoreFixture> make_db_fixture();  // tests/unit/stores/db_store_contract_test.cpp
+
 inline std::vector<StoreFixtureFactory> registered_store_fixtures() {
-  return {&make_htpasswd_bcrypt_fixture, &make_htpasswd_apr1_fixture, &make_static_fixture};
+  return {&make_htpasswd_bcrypt_fixture, &make_htpasswd_apr1_fixture, &make_static_fixture,
+          &make_db_fixture};
 }
 
 }  // namespace gatehouse::testing
