@@ -34,12 +34,20 @@ class Metrics {
   static constexpr std::size_t kOutcomes = 7;
   static std::size_t status_slot(int status) noexcept;
 
+  // Counters are sharded by thread (each I/O thread settles on one shard), so threads do not
+  // bounce cache lines on every request; render() sums the shards.
+  struct alignas(64) Shard {
+    std::unique_ptr<std::atomic<std::uint64_t>[]> requests;  // [route][status slot]
+    std::array<std::atomic<std::uint64_t>, kBuckets.size() + 1> latency_buckets{};
+    std::atomic<std::uint64_t> latency_sum_ns{0};
+    std::array<std::atomic<std::uint64_t>, kSchemes.size() * kOutcomes> auth{};
+  };
+  static constexpr std::size_t kShards = 8;
+  Shard& local() noexcept;
+  std::uint64_t requests(std::size_t cell) const noexcept;
+
   std::vector<std::string> routes_;
-  std::unique_ptr<std::atomic<std::uint64_t>[]> requests_;  // [route][status slot]
-  std::array<std::atomic<std::uint64_t>, kBuckets.size() + 1> latency_buckets_{};
-  std::atomic<std::uint64_t> latency_count_{0};
-  std::atomic<std::uint64_t> latency_sum_ns_{0};
-  std::array<std::atomic<std::uint64_t>, kSchemes.size() * kOutcomes> auth_{};
+  std::array<Shard, kShards> shards_;
   struct Gauge {
     std::string name, help;
     std::function<double()> read;
