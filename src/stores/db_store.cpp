@@ -6,14 +6,31 @@
 
 namespace gatehouse::stores {
 
+namespace {
+// Versions are unique across every DbStore in the process, so a thread's cached snapshot can
+// never be mistaken for another store's.
+std::uint64_t next_version() {
+  static std::atomic<std::uint64_t> counter{0};
+  return counter.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+}  // namespace
+
 DbStore::DbStore(std::shared_ptr<state::StateStore> store, const Clock& clock)
     : store_(std::move(store)), clock_(clock) {
   snapshot_ = load(store_->generation(), nullptr);
+  version_.store(next_version(), std::memory_order_release);
 }
 
-std::shared_ptr<const DbStore::Snapshot> DbStore::current() const {
-  std::lock_guard lock(mutex_);
-  return snapshot_;
+const DbStore::Snapshot& DbStore::current() const {
+  thread_local std::uint64_t seen_version = 0;
+  thread_local std::shared_ptr<const Snapshot> seen;
+  const auto version = version_.load(std::memory_order_acquire);
+  if (version != seen_version) {
+    std::lock_guard lock(mutex_);
+    seen = snapshot_;
+    seen_version = version_.load(std::memory_order_relaxed);
+  }
+  return *seen;
 }
 
 std::shared_ptr<const DbStore::Snapshot> DbStore::load(
@@ -59,21 +76,25 @@ std::shared_ptr<const DbStore::Snapshot> DbStore::load(
 }
 
 PasswordLookup DbStore::find_password(std::string_view username) const {
-  const auto snap = current();
-  const auto it = snap->users.find(std::string(username));
-  if (it == snap->users.end()) return {LookupStatus::unknown_user, {}, {}};
+  const Snapshot& snap = current();
+  const auto it = snap.users.find(username);
+  if (it == snap.users.end()) return {LookupStatus::unknown_user, {}, {}};
   return {LookupStatus::found, it->second, {}};
 }
 
 ApiKeyLookup DbStore::find_api_key(std::string_view id) const {
-  const auto snap = current();
-  const auto it = snap->keys.find(std::string(id));
-  if (it == snap->keys.end()) return {};
+  const Snapshot& snap = current();
+  const auto it = snap.keys.find(id);
+  if (it == snap.keys.end()) return {};
   return {LookupStatus::found, it->second};
 }
 
 void DbStore::flush_last_used() noexcept {
-  const auto snap = current();
+  std::shared_ptr<const Snapshot> snap;
+  {
+    std::lock_guard lock(mutex_);
+    snap = snapshot_;
+  }
   std::vector<std::pair<std::string, std::int64_t>> uses;
   {
     std::lock_guard lock(mutex_);
@@ -106,10 +127,16 @@ void DbStore::refresh() noexcept {
   flush_last_used();
   try {
     const auto generation = store_->generation();
-    if (generation == current()->generation) return;
-    auto fresh = load(generation, current());
+    std::shared_ptr<const Snapshot> previous;
+    {
+      std::lock_guard lock(mutex_);
+      previous = snapshot_;
+    }
+    if (generation == previous->generation) return;
+    auto fresh = load(generation, previous);
     std::lock_guard lock(mutex_);
     snapshot_ = std::move(fresh);
+    version_.store(next_version(), std::memory_order_release);
   } catch (const std::exception&) {
     // Keep serving the last good snapshot.
   }

@@ -2,6 +2,7 @@
 // The gatehouse database as a credential store: users' password hashes and API keys, served from
 // an in-memory snapshot that refresh() reloads when the store's generation changes (a write by
 // this server, the CLI or another instance). API-key last-use times are flushed lazily.
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -9,6 +10,7 @@
 #include "gatehouse/credential_store.hpp"
 #include "state/state_store.hpp"
 #include "util/clock.hpp"
+#include "util/string_map.hpp"
 
 namespace gatehouse::stores {
 
@@ -33,18 +35,21 @@ class DbStore final : public CredentialStore {
  private:
   struct Snapshot {
     std::uint64_t generation = 0;
-    std::unordered_map<std::string, PasswordRecord> users;
-    std::unordered_map<std::string, std::shared_ptr<const ApiKeyRecord>> keys;
+    util::StringMap<PasswordRecord> users;
+    util::StringMap<std::shared_ptr<const ApiKeyRecord>> keys;
   };
   // `previous` lends its last-use counters to keys that survive the reload.
   std::shared_ptr<const Snapshot> load(std::uint64_t generation,
                                        const std::shared_ptr<const Snapshot>& previous) const;
-  std::shared_ptr<const Snapshot> current() const;
+  // The snapshot as this thread last saw it; re-read (under the mutex) only when the version
+  // changed, so lookups on the I/O threads take no lock and share no reference count.
+  const Snapshot& current() const;
 
   std::shared_ptr<state::StateStore> store_;
   const Clock& clock_;
   mutable std::mutex mutex_;  // guards snapshot_ (pointer swap only) and flushed_
   std::shared_ptr<const Snapshot> snapshot_;
+  std::atomic<std::uint64_t> version_;                     // globally unique per snapshot installed
   std::unordered_map<std::string, std::int64_t> flushed_;  // id -> last_used written
 };
 

@@ -1,5 +1,7 @@
 #include "stores/htpasswd_store.hpp"
 
+#include "util/string_map.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,13 +21,6 @@ constexpr off_t kMaxFileBytes = 64 * 1024 * 1024;
 // granularity without its size changing, so it is re-read on every refresh until it is older
 // (the "racily clean" rule git uses for its index).
 constexpr std::time_t kRacySeconds = 2;
-
-struct TransparentHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view text) const noexcept {
-    return std::hash<std::string_view>{}(text);
-  }
-};
 
 struct FileIdentity {
   dev_t device = 0;
@@ -97,7 +92,7 @@ std::variant<std::monostate, HtpasswdEntry, std::string> parse_htpasswd_line(
 namespace {
 
 struct FileContents {
-  std::unordered_map<std::string, std::string, TransparentHash, std::equal_to<>> hashes;
+  util::StringMap<std::string> hashes;
   FileIdentity identity;
   bool racy = true;  // see kRacySeconds
   std::size_t skipped_lines = 0;
