@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include "../temp_dir.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -25,24 +26,7 @@ namespace {
 using namespace std::string_literals;
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "gatehouse-state-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using gatehouse::testing::TempDir;
 
 // A backend opens a connection to the store at `location` (a fresh empty directory per test).
 // Opening the same location again is a second connection to the same store, as a second process

@@ -2,6 +2,7 @@
 // refresh on another connection's writes, API-key roles narrowed to the owner's, usability, and
 // last-use times that survive reloads and reach the database.
 #include "stores/db_store.hpp"
+#include "../temp_dir.hpp"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -22,24 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "gatehouse-db-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using gatehouse::testing::TempDir;
 
 // Delegates to a real state store; with `fail` set, every call throws as a lost database would.
 class FlakyStateStore final : public state::StateStore {

@@ -1,5 +1,6 @@
 // The htpasswd line parser, and HtpasswdStore on files written by Apache's own htpasswd tool.
 #include "stores/htpasswd_store.hpp"
+#include "../temp_dir.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -96,24 +97,7 @@ TEST(ParseHtpasswdLine, ErrorsDoNotEchoTheHash) {
 
 // ---- HtpasswdStore -------------------------------------------------------------------------
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "gatehouse-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using gatehouse::testing::TempDir;
 
 std::string quoted(const std::string& text) {
   std::string out = "'";

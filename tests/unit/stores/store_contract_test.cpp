@@ -1,6 +1,7 @@
 // The credential-store contract (store_contract.hpp) run on every registered store, the fixtures
 // for the htpasswd and static stores, and the static store's own cases.
 #include "store_contract.hpp"
+#include "../temp_dir.hpp"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -29,24 +30,7 @@ const UserList kUsers = {
 
 // ---- fixtures ------------------------------------------------------------------------------
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "gatehouse-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using gatehouse::testing::TempDir;
 
 // htpasswd files written whole to a temporary name and renamed into place, as editors and
 // configuration tools do, so the store never reads half a file.
