@@ -53,12 +53,22 @@ struct ApiKeyConfig {
   bool allow_insecure = false;  // allow query keys on non-loopback listeners without TLS
 };
 
+struct DigestConfig {
+  // Offered in this order, one challenge each; put the strongest first (RFC 7616 §3.7).
+  std::vector<std::string> algorithms{"SHA-256", "MD5"};
+  std::vector<std::string> qop{"auth", "auth-int"};
+  Duration nonce_lifetime = std::chrono::seconds(300);
+  std::vector<std::string> stores{"db"};  // "db", "static", "htdigest:PATH"
+  bool userhash = false;                  // offer userhash=true (RFC 7616 §3.4.4)
+};
+
 struct AuthConfig {
   std::string realm = "gatehouse";
   std::vector<std::string> schemes{"apikey", "basic"};
   BasicConfig basic;
+  DigestConfig digest;
   ApiKeyConfig apikey;
-  std::vector<std::string> htpasswd_roles{"User"};  // roles given to htpasswd users
+  std::vector<std::string> htpasswd_roles{"User"};  // roles given to htpasswd/htdigest users
   std::vector<StaticUser> static_users;             // [[auth.static.users]]
 };
 

@@ -31,6 +31,23 @@ struct PasswordLookup {
   std::string error;  // for LookupStatus::error, for the log
 };
 
+// The Digest HA1 = H(username ":" realm ":" password) a store holds for one algorithm
+// (RFC 7616 §3.4.2). Password-equivalent: treat as a secret.
+struct Ha1Record {
+  std::string username;  // canonical name as stored
+  std::string ha1;       // lower-case hex of the algorithm's length
+  std::vector<std::string> roles;
+  bool disabled = false;
+};
+
+struct Ha1Lookup {
+  LookupStatus status = LookupStatus::unknown_user;
+  Ha1Record record;
+};
+
+// Base Digest algorithms a store may hold HA1 for ("-sess" variants derive from the same HA1).
+enum class Ha1Algorithm { md5, sha256, sha512_256 };
+
 struct ApiKeyRecord {
   std::string id;                             // public part of gh_<id>_<secret>
   std::string username;                       // owner
@@ -58,6 +75,12 @@ class CredentialStore {
     return {LookupStatus::unknown_user, {}, {}};
   }
   virtual ApiKeyLookup find_api_key(std::string_view id) const { return {}; }
+  // Capability digest_ha1. `name` is the username, or with `is_userhash` the client's
+  // userhash H(username ":" realm) in the algorithm's hash (RFC 7616 §3.4.4).
+  virtual Ha1Lookup find_ha1(std::string_view name, bool is_userhash, std::string_view realm,
+                             Ha1Algorithm algorithm) const {
+    return {};
+  }
 
   // After a successful login whose stored hash is weaker than gatehouse's default (an imported
   // bcrypt or SHA-crypt hash), the password checker offers the store a fresh argon2id hash.

@@ -19,6 +19,14 @@ struct ApiKeyCredentials {
   ApiKeySource source = ApiKeySource::authorization_header;
 };
 
-using Credentials = std::variant<PasswordCredentials, ApiKeyCredentials>;
+// RFC 7616 §3.4: the Digest response's parameters, as sent (they enter the hashes).
+struct DigestCredentials {
+  std::string username;  // username or username* (decoded); with userhash, the hex userhash
+  bool userhash = false;
+  std::string realm, nonce, uri, algorithm, cnonce, opaque, qop, nc;
+  Secret response;
+};
+
+using Credentials = std::variant<PasswordCredentials, ApiKeyCredentials, DigestCredentials>;
 
 }  // namespace gatehouse

@@ -8,6 +8,8 @@
 
 namespace gatehouse {
 
+struct Response;
+
 // The result of authenticating a request: a value, never an exception. Exactly one function
 // (authn_response in src/http/pipeline.cpp) turns a non-granted outcome into HTTP.
 enum class OutcomeKind {
@@ -30,6 +32,9 @@ struct Outcome {
   std::string description;  // human text for error_description; never contains a secret
   int retry_after = 0;      // seconds, for busy
   std::vector<std::pair<std::string, std::string>> response_headers;  // e.g. Authentication-Info
+  // Called with the handler's response before it is sent (e.g. Digest Authentication-Info,
+  // whose rspauth for qop=auth-int covers the response body).
+  std::function<void(Response&)> finalize;
 
   static Outcome granted(IdentityPtr who, std::string scheme);
   static Outcome fail(OutcomeKind kind, std::string scheme, std::string reason,

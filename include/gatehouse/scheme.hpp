@@ -4,6 +4,7 @@
 // its challenge. Stateless after construction; safe to call from every I/O thread at once.
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gatehouse/credentials.hpp"
 #include "gatehouse/http.hpp"
@@ -29,6 +30,12 @@ class Scheme {
   virtual Parsed parse(const Request& request) const = 0;
   // The WWW-Authenticate challenge this scheme adds to every 401 (RFC 9110 §11.6.1).
   virtual std::string challenge() const = 0;
+  // Appends this scheme's challenges to a 401. The default is challenge(); schemes whose
+  // challenges change per response (Digest: a fresh nonce, one per algorithm, stale=true after
+  // an expired nonce) override it. `stale` is set when this scheme answered OutcomeKind::stale.
+  virtual void append_challenges(std::vector<std::string>& out, bool stale) const {
+    out.push_back(challenge());
+  }
   // Verifies parsed credentials. `done` is called exactly once, possibly on another thread
   // (slow password hashes run on the worker pool).
   virtual void verify(Credentials credentials, const Request& request,

@@ -17,6 +17,7 @@
 #include "auth/password_hash.hpp"
 #include "auth/username.hpp"
 #include "gatehouse/server.hpp"
+#include "schemes/digest_compute.hpp"
 #include "state/state_store.hpp"
 #include "stores/htpasswd_store.hpp"
 #include "util/clock.hpp"
@@ -112,7 +113,20 @@ std::int64_t parse_seconds(const std::string& text) {
   return std::chrono::duration_cast<std::chrono::seconds>(*parsed).count();
 }
 
-void seed_demo(state::StateStore& store, std::int64_t now) {
+// HA1 for every base Digest algorithm, so any configured algorithm works for this user.
+std::vector<state::DigestHa1Row> digest_rows(const std::string& name, const std::string& realm,
+                                             const std::string& password) {
+  std::vector<state::DigestHa1Row> rows;
+  const Secret secret(password);
+  for (const auto algorithm : {schemes::DigestAlgorithm::md5, schemes::DigestAlgorithm::sha256,
+                               schemes::DigestAlgorithm::sha512_256}) {
+    rows.push_back({name, realm, std::string(schemes::to_string(algorithm)),
+                    schemes::ha1(algorithm, name, realm, secret)});
+  }
+  return rows;
+}
+
+void seed_demo(state::StateStore& store, const std::string& realm, std::int64_t now) {
   const struct {
     const char* name;
     const char* password;
@@ -121,6 +135,8 @@ void seed_demo(state::StateStore& store, std::int64_t now) {
   for (const auto& u : demo) {
     store.add_user(
         state::UserRow{u.name, auth::hash_argon2id(u.password), {u.role}, false, now, now});
+    // Demo users can also log in with Digest when it is enabled.
+    store.set_digest_ha1(u.name, digest_rows(u.name, realm, u.password));
   }
 }
 
@@ -152,7 +168,7 @@ int run_serve(const Common& common, const std::vector<std::string>& listen, bool
   const bool demo = demo_flag || common.config_file.empty();
   if (demo && config.store_url().starts_with("sqlite:")) {
     auto store = state::open_state_store(config.store_url());
-    if (store->list_users().empty()) seed_demo(*store, SystemClock{}.now_s());
+    if (store->list_users().empty()) seed_demo(*store, config.auth.realm, SystemClock{}.now_s());
   }
   Server server(config);
   server.start();
@@ -163,7 +179,8 @@ int run_serve(const Common& common, const std::vector<std::string>& listen, bool
 int run_init(const Common& common, bool demo) {
   const Config config = load(common);
   auto store = state::open_state_store(config.store_url());
-  if (demo && store->list_users().empty()) seed_demo(*store, SystemClock{}.now_s());
+  if (demo && store->list_users().empty())
+    seed_demo(*store, config.auth.realm, SystemClock{}.now_s());
   std::cout << (store->created() ? "created " : "already present: ") << config.store_url()
             << (demo ? " (demo users admin/admin, demo/demo)" : "") << "\n";
   return 0;
@@ -209,6 +226,13 @@ int main(int argc, char** argv) {
   auto* user_passwd = user->add_subcommand("passwd", "change a user's password");
   user_passwd->add_option("NAME", user_name)->required();
   user_passwd->add_flag("--password-stdin", password_stdin, "read the password from stdin");
+  bool digest = false;
+  for (auto* sub : {user_add, user_passwd}) {
+    sub->add_flag(
+        "--digest", digest,
+        "also store the Digest HA1 for [auth] realm (MD5, SHA-256, SHA-512-256): "
+        "needed for Digest logins; HA1 is password-equivalent, see docs/configuration.md");
+  }
   auto* user_del = user->add_subcommand("del", "delete a user and their API keys");
   user_del->add_option("NAME", user_name)->required();
   auto* user_list = user->add_subcommand("list", "list users");
@@ -311,26 +335,35 @@ int main(int argc, char** argv) {
       if (*user_add) {
         if (roles.empty()) roles = {"User"};
         std::string hash;
+        std::string password;
         if (hash_stdin) {
+          if (digest) throw Failure{2, "--digest needs the password, not an imported hash"};
           hash = read_line_from(stdin);
           const auto format = auth::detect_hash_format(hash);
           if (format == auth::HashFormat::unknown || format == auth::HashFormat::plain) {
             throw Failure{2, "--hash-stdin: not a supported password hash"};
           }
         } else {
-          hash = auth::hash_argon2id(get_password(password_stdin, "Password: ", true));
+          password = get_password(password_stdin, "Password: ", true);
+          hash = auth::hash_argon2id(password);
         }
         if (!store->add_user({name, hash, roles, false, now, now})) {
           throw Failure{1, "user " + name + " already exists"};
         }
-        std::cout << "added " << name << " (" << state::join_roles(roles) << ")\n";
+        if (digest)
+          store->set_digest_ha1(name, digest_rows(name, load(common).auth.realm, password));
+        std::cout << "added " << name << " (" << state::join_roles(roles) << ")"
+                  << (digest ? " with Digest HA1" : "") << "\n";
         return 0;
       }
       if (*user_passwd) {
         if (!store->find_user(name)) throw Failure{1, "no such user: " + name};
-        const auto hash = auth::hash_argon2id(get_password(password_stdin, "New password: ", true));
-        store->set_password(name, hash, now);
-        std::cout << "password changed for " << name << "\n";
+        const std::string password = get_password(password_stdin, "New password: ", true);
+        store->set_password(name, auth::hash_argon2id(password), now);  // drops any old HA1
+        if (digest)
+          store->set_digest_ha1(name, digest_rows(name, load(common).auth.realm, password));
+        std::cout << "password changed for " << name << (digest ? " (with Digest HA1)" : "")
+                  << "\n";
         return 0;
       }
       if (*user_del) {

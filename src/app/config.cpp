@@ -30,7 +30,10 @@ namespace gatehouse {
 namespace {
 
 // The schemes this build implements; the one list auth.schemes is checked against.
-constexpr std::array<std::string_view, 2> kKnownSchemes{"apikey", "basic"};
+constexpr std::array<std::string_view, 3> kKnownSchemes{"apikey", "basic", "digest"};
+constexpr std::array<std::string_view, 6> kDigestAlgorithms{
+    "MD5", "MD5-sess", "SHA-256", "SHA-256-sess", "SHA-512-256", "SHA-512-256-sess"};
+constexpr std::array<std::string_view, 2> kDigestQops{"auth", "auth-int"};
 constexpr std::array<std::string_view, 6> kLogLevels{"trace", "debug", "info",
                                                      "warn",  "error", "off"};
 constexpr std::size_t kMinHeaderBytes = 1024;
@@ -300,6 +303,14 @@ class ConfigReader {
                           {{"stores", &auth.basic.stores},
                            {"cache_ttl", &auth.basic.cache_ttl},
                            {"cache_entries", &auth.basic.cache_entries}});
+             }}},
+            {"digest", Subtable{[&](const toml::node& digest, const std::string& digest_path) {
+               read_table(digest, digest_path,
+                          {{"algorithms", &auth.digest.algorithms},
+                           {"qop", &auth.digest.qop},
+                           {"nonce_lifetime", &auth.digest.nonce_lifetime},
+                           {"stores", &auth.digest.stores},
+                           {"userhash", &auth.digest.userhash}});
              }}},
             {"apikey", Subtable{[&](const toml::node& apikey, const std::string& apikey_path) {
                read_table(apikey, apikey_path,
@@ -655,6 +666,59 @@ void check_store_url(Validator& v, std::string_view url) {
   }
 }
 
+// Digest needs stores that can give HA1 = H(user:realm:password): a password hash cannot.
+void check_digest(Validator& v, const AuthConfig& auth) {
+  const auto& digest = auth.digest;
+  const bool enabled = contains(auth.schemes, "digest");
+  if (digest.algorithms.empty() && enabled) {
+    v.problem("auth.digest.algorithms", "is empty but the digest scheme is enabled");
+  }
+  for (std::size_t i = 0; i < digest.algorithms.size(); ++i) {
+    if (!contains(kDigestAlgorithms, digest.algorithms[i])) {
+      v.problem(index_path("auth.digest.algorithms", i),
+                "unknown algorithm " + quoted(digest.algorithms[i]) +
+                    " (known: " + join(kDigestAlgorithms, ", ") + ")");
+    }
+  }
+  check_no_duplicates(v, "auth.digest.algorithms", digest.algorithms);
+  if (digest.qop.empty() && enabled) {
+    v.problem("auth.digest.qop", "is empty; gatehouse requires qop (auth and/or auth-int)");
+  }
+  for (std::size_t i = 0; i < digest.qop.size(); ++i) {
+    if (!contains(kDigestQops, digest.qop[i])) {
+      v.problem(index_path("auth.digest.qop", i),
+                "unknown qop " + quoted(digest.qop[i]) + " (known: auth, auth-int)");
+    }
+  }
+  check_no_duplicates(v, "auth.digest.qop", digest.qop);
+  if (digest.nonce_lifetime.count() <= 0) {
+    v.problem("auth.digest.nonce_lifetime", "must be longer than 0");
+  }
+  if (digest.stores.empty() && enabled) {
+    v.problem("auth.digest.stores", "is empty but the digest scheme is enabled");
+  }
+  for (std::size_t i = 0; i < digest.stores.size(); ++i) {
+    const std::string_view store = digest.stores[i];
+    const std::string key = index_path("auth.digest.stores", i);
+    if (store == "db" || store == "static") continue;
+    if (store.starts_with("htdigest:")) {
+      if (store.size() == 9) v.problem(key, "\"htdigest:\" needs a file path");
+      continue;
+    }
+    if (store.starts_with("htpasswd:") || store == "unix") {
+      v.problem(key, "store " + quoted(store) +
+                         " cannot give the Digest HA1 (it holds password hashes); use "
+                         "htdigest:PATH, db or static");
+      continue;
+    }
+    v.problem(key, "unknown store " + quoted(store) + " (known: db, static, htdigest:PATH)");
+  }
+  check_no_duplicates(v, "auth.digest.stores", digest.stores);
+  if (enabled && contains(digest.stores, "static") && auth.static_users.empty()) {
+    v.problem("auth.digest.stores", "\"static\" is listed but there are no [[auth.static.users]]");
+  }
+}
+
 void check_auth(Validator& v, const AuthConfig& auth) {
   if (has_control_character(auth.realm)) {
     v.problem("auth.realm", "must not contain control characters (it is sent in challenges)");
@@ -687,6 +751,7 @@ void check_auth(Validator& v, const AuthConfig& auth) {
     v.problem("auth.basic.stores", "\"static\" is listed but there are no [[auth.static.users]]");
   }
   if (auth.basic.cache_ttl.count() < 0) v.problem("auth.basic.cache_ttl", "must not be negative");
+  check_digest(v, auth);
 
   check_roles(v, "auth.htpasswd_roles", auth.htpasswd_roles);
   std::set<std::string_view> names;
@@ -823,6 +888,12 @@ std::string to_toml(const Config& config) {
       << "stores = " << list(auth.basic.stores) << "\n"
       << "cache_ttl = " << duration(auth.basic.cache_ttl) << "\n"
       << "cache_entries = " << auth.basic.cache_entries << "\n";
+  out << "\n[auth.digest]\n"
+      << "algorithms = " << list(auth.digest.algorithms) << "\n"
+      << "qop = " << list(auth.digest.qop) << "\n"
+      << "nonce_lifetime = " << duration(auth.digest.nonce_lifetime) << "\n"
+      << "stores = " << list(auth.digest.stores) << "\n"
+      << "userhash = " << boolean(auth.digest.userhash) << "\n";
   out << "\n[auth.apikey]\n"
       << "header = " << boolean(auth.apikey.header) << "\n"
       << "query = " << boolean(auth.apikey.query) << "\n"

@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -21,6 +22,7 @@
 #include "net/http_server.hpp"
 #include "schemes/apikey.hpp"
 #include "schemes/basic.hpp"
+#include "schemes/digest.hpp"
 #include "state/state_store.hpp"
 #include "stores/db_store.hpp"
 #include "stores/htpasswd_store.hpp"
@@ -38,12 +40,16 @@ int cores() {
 
 bool needs_database(const Config& c) {
   for (const auto& s : c.auth.schemes) {
-    if (s == "apikey") return true;
+    if (s == "apikey") return true;  // API keys live in the database
   }
-  for (const auto& s : c.auth.basic.stores) {
-    if (s == "db") return true;
-  }
-  return false;
+  const auto enabled = [&c](std::string_view scheme) {
+    return std::find(c.auth.schemes.begin(), c.auth.schemes.end(), scheme) != c.auth.schemes.end();
+  };
+  const auto uses_db = [](const std::vector<std::string>& stores) {
+    return std::find(stores.begin(), stores.end(), "db") != stores.end();
+  };
+  return (enabled("basic") && uses_db(c.auth.basic.stores)) ||
+         (enabled("digest") && uses_db(c.auth.digest.stores));
 }
 
 boost::json::object identity_json(const Identity& who) {
@@ -146,16 +152,19 @@ struct Server::Impl {
     }
   }
 
-  std::vector<StorePtr> chain_for(const std::vector<std::string>& names, StoreCapability need) {
+  std::vector<StorePtr> chain_for(const std::vector<std::string>& names, StoreCapability need,
+                                  std::string_view key) {
     std::vector<StorePtr> chain;
     std::vector<std::string> problems;
     for (const auto& name : names) {
       const auto it = stores.find(name);
       if (it == stores.end()) {
-        problems.push_back(config.source + ": auth.basic.stores: no store named \"" + name + "\"");
+        problems.push_back(config.source + ": " + std::string(key) + ": no store named \"" + name +
+                           "\"");
       } else if (!it->second->can(need)) {
-        problems.push_back(config.source + ": auth.basic.stores: store \"" + name +
-                           "\" cannot verify passwords");
+        problems.push_back(config.source + ": " + std::string(key) + ": store \"" + name +
+                           (need == StoreCapability::digest_ha1 ? "\" cannot give the Digest HA1"
+                                                                : "\" cannot verify passwords"));
       } else {
         chain.push_back(it->second);
       }
@@ -185,9 +194,25 @@ struct Server::Impl {
             auth_config.realm, *api_keys, auth_config.apikey.header, auth_config.apikey.query));
       } else if (name == "basic") {
         passwords = std::make_unique<auth::PasswordCheck>(
-            chain_for(auth_config.basic.stores, StoreCapability::password), *pool, *cache, clock);
+            chain_for(auth_config.basic.stores, StoreCapability::password, "auth.basic.stores"),
+            *pool, *cache, clock);
         schemes.push_back(std::make_unique<schemes::BasicScheme>(
             auth_config.realm, *passwords, api_keys->enabled() ? api_keys.get() : nullptr));
+      } else if (name == "digest") {
+        schemes::DigestSettings settings;
+        settings.realm = auth_config.realm;
+        for (const auto& a : auth_config.digest.algorithms) {
+          settings.algorithms.push_back(*schemes::parse_digest_algorithm(a));  // validated
+        }
+        for (const auto& q : auth_config.digest.qop) {
+          settings.qops.push_back(*schemes::parse_digest_qop(q));
+        }
+        settings.nonce_lifetime = auth_config.digest.nonce_lifetime;
+        settings.userhash = auth_config.digest.userhash;
+        schemes.push_back(std::make_unique<schemes::DigestScheme>(
+            std::move(settings),
+            chain_for(auth_config.digest.stores, StoreCapability::digest_ha1, "auth.digest.stores"),
+            server_secret, clock));
       } else {
         throw ConfigError({config.source + ": auth.schemes: unknown scheme \"" + name + "\""});
       }

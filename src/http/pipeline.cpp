@@ -9,8 +9,14 @@
 namespace gatehouse::http {
 
 Authenticator::Authenticator(std::vector<std::unique_ptr<Scheme>> schemes)
-    : schemes_(std::move(schemes)) {
-  for (const auto& s : schemes_) challenges_.push_back(s->challenge());
+    : schemes_(std::move(schemes)) {}
+
+std::vector<std::string> Authenticator::challenges(const Outcome& outcome) const {
+  std::vector<std::string> out;
+  for (const auto& s : schemes_) {
+    s->append_challenges(out, outcome.kind == OutcomeKind::stale && outcome.scheme == s->name());
+  }
+  return out;
 }
 
 void Authenticator::authenticate(const Request& request, Completion<Outcome> done) const {
@@ -145,7 +151,7 @@ void Pipeline::handle(Request& request, Completion<Response> done) const {
       request, [this, &route, &request, finish = std::move(finish)](Outcome outcome) {
         metrics_.record_auth(outcome.scheme, outcome.kind);
         if (outcome.kind != OutcomeKind::granted) {
-          finish(authn_response(outcome, authenticator_.challenges()), &outcome);
+          finish(authn_response(outcome, authenticator_.challenges(outcome)), &outcome);
           return;
         }
         if (route.access.kind == Access::Kind::role &&
@@ -157,6 +163,7 @@ void Pipeline::handle(Request& request, Completion<Response> done) const {
         }
         Response response = call_handler(route, request, outcome.identity.get());
         for (auto& [name, value] : outcome.response_headers) response.set(name, value);
+        if (outcome.finalize) outcome.finalize(response);
         finish(std::move(response), &outcome);
       });
 }

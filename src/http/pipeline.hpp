@@ -19,12 +19,12 @@ class Authenticator {
  public:
   explicit Authenticator(std::vector<std::unique_ptr<Scheme>> schemes);
   void authenticate(const Request& request, Completion<Outcome> done) const;
-  // One WWW-Authenticate value per enabled scheme, in order (RFC 9110 §11.6.1).
-  const std::vector<std::string>& challenges() const noexcept { return challenges_; }
+  // The WWW-Authenticate values for a 401: every enabled scheme's, in order (RFC 9110
+  // §11.6.1); the scheme that answered `stale` marks its challenges stale.
+  std::vector<std::string> challenges(const Outcome& outcome) const;
 
  private:
   std::vector<std::unique_ptr<Scheme>> schemes_;
-  std::vector<std::string> challenges_;
 };
 
 // Request-level checks before authentication. Throttling, CSRF and CORS plug in here.

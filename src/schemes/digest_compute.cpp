@@ -78,10 +78,9 @@ std::optional<std::string> kd_response(DigestAlgorithm algorithm, std::string_vi
 }  // namespace
 
 std::optional<DigestAlgorithm> parse_digest_algorithm(std::string_view name) noexcept {
-  for (const auto algorithm :
-       {DigestAlgorithm::md5, DigestAlgorithm::md5_sess, DigestAlgorithm::sha256,
-        DigestAlgorithm::sha256_sess, DigestAlgorithm::sha512_256,
-        DigestAlgorithm::sha512_256_sess}) {
+  for (const auto algorithm : {DigestAlgorithm::md5, DigestAlgorithm::md5_sess,
+                               DigestAlgorithm::sha256, DigestAlgorithm::sha256_sess,
+                               DigestAlgorithm::sha512_256, DigestAlgorithm::sha512_256_sess}) {
     if (iequals(name, to_string(algorithm))) return algorithm;
   }
   return std::nullopt;
@@ -191,8 +190,7 @@ std::optional<std::string> rspauth(DigestAlgorithm algorithm, std::string_view h
                      ha2(algorithm, "", uri, *kind, response_body));
 }
 
-std::string userhash(DigestAlgorithm algorithm, std::string_view username,
-                     std::string_view realm) {
+std::string userhash(DigestAlgorithm algorithm, std::string_view username, std::string_view realm) {
   return digest_hex(algorithm, join(username, realm));
 }
 

@@ -23,8 +23,8 @@ constexpr std::string_view kLabel{"gatehouse digest nonce v1\0", 26};
 static_assert(NonceService::kEncodedSize == (kNonceBytes * 4 + 2) / 3);
 
 std::string base64url_encode(std::string_view bytes) {
-  std::string out(
-      sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                  '\0');
   sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
                     bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   out.resize(out.size() - 1);  // the terminating NUL

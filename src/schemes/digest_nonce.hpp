@@ -3,7 +3,8 @@
 // nonce carries its issue time and proves itself with a MAC under the server secret.
 //
 //   nonce = base64url-no-padding( issued_ms (8 bytes, big-endian) ‖ random (16 bytes)
-//                                 ‖ HMAC-SHA-256(secret, label ‖ realm ‖ issued_ms ‖ random)[0..16) )
+//                                 ‖ HMAC-SHA-256(secret, label ‖ realm ‖ issued_ms ‖ random)[0..16)
+//                                 )
 //
 // 40 bytes, 54 characters from [A-Za-z0-9_-], so it needs no escaping inside a quoted-string.
 // `label` is "gatehouse digest nonce v1" followed by a NUL: the server secret also keys other

@@ -88,8 +88,8 @@ std::optional<std::string> decode_ext_value(std::string_view in) {
   if (second == std::string_view::npos) return std::nullopt;
   if (!iequals(in.substr(0, first), "UTF-8")) return std::nullopt;
   for (char c : in.substr(first + 1, second - first - 1)) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
     if (!ok) return std::nullopt;
   }
   const std::string_view chars = in.substr(second + 1);

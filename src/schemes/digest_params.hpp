@@ -46,14 +46,14 @@ struct DigestParams {
   std::string realm;
   std::string nonce;
   std::string uri;
-  std::string response;  // hex of the algorithm's length, lower-cased
+  std::string response;                              // hex of the algorithm's length, lower-cased
   DigestAlgorithm algorithm = DigestAlgorithm::md5;  // absent means MD5 (RFC 7616 §3.4)
   std::optional<std::string> cnonce;
   std::optional<std::string> opaque;
-  std::string qop;                   // as sent (it enters the hash); empty when absent
+  std::string qop;                    // as sent (it enters the hash); empty when absent
   std::optional<DigestQop> qop_kind;  // parsed qop; set exactly when qop is present
-  std::string nc;                    // as sent, 8 hex digits (it enters the hash); empty if absent
-  std::uint32_t nc_value = 0;        // nc as a number
+  std::string nc;                     // as sent, 8 hex digits (it enters the hash); empty if absent
+  std::uint32_t nc_value = 0;         // nc as a number
   bool userhash = false;
 
   // The username the client names: username* when present, else username.

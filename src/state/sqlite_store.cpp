@@ -40,6 +40,15 @@ CREATE TABLE api_keys (
 CREATE INDEX api_keys_username ON api_keys(username);
 INSERT INTO meta(key, value) VALUES ('generation', 1);
 )sql",
+    R"sql(
+CREATE TABLE digest_ha1 (
+  username TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE ON UPDATE CASCADE,
+  realm TEXT NOT NULL,
+  algorithm TEXT NOT NULL,
+  ha1 TEXT NOT NULL,
+  PRIMARY KEY (username, realm, algorithm)
+);
+)sql",
 };
 
 class Statement {
@@ -186,8 +195,39 @@ class SqliteStore final : public StateStore {
   }
 
   bool set_password(std::string_view name, std::string_view hash, std::int64_t now) override {
-    return update("UPDATE users SET password_hash = ?, updated = ? WHERE name = ?", hash, now,
-                  name);
+    return write([&] {
+      Statement s(db_, "UPDATE users SET password_hash = ?, updated = ? WHERE name = ?");
+      s.bind(1, hash).bind(2, now).bind(3, name);
+      s.step();
+      const bool changed = sqlite3_changes(db_) > 0;
+      if (changed) delete_ha1(name);
+      return changed;
+    });
+  }
+
+  bool set_digest_ha1(std::string_view name, const std::vector<DigestHa1Row>& rows) override {
+    return write([&] {
+      Statement owner(db_, "SELECT 1 FROM users WHERE name = ?");
+      owner.bind(1, name);
+      if (!owner.step()) return false;
+      delete_ha1(name);
+      Statement s(db_,
+                  "INSERT INTO digest_ha1(username, realm, algorithm, ha1) VALUES (?, ?, ?, ?)");
+      for (const auto& row : rows) {
+        s.bind(1, name).bind(2, row.realm).bind(3, row.algorithm).bind(4, row.ha1);
+        s.step();
+        s.reset();
+      }
+      return true;
+    });
+  }
+
+  std::vector<DigestHa1Row> list_digest_ha1() override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT username, realm, algorithm, ha1 FROM digest_ha1");
+    std::vector<DigestHa1Row> out;
+    while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3)});
+    return out;
   }
 
   bool replace_password_hash(std::string_view name, std::string_view expected,
@@ -198,6 +238,7 @@ class SqliteStore final : public StateStore {
                   "password_hash = ?");
       s.bind(1, hash).bind(2, now).bind(3, name).bind(4, expected);
       s.step();
+      // The password is the same (a rehash on login): its HA1 rows stay valid.
       return sqlite3_changes(db_) > 0;
     });
   }
@@ -333,6 +374,12 @@ class SqliteStore final : public StateStore {
         sqlite3_sleep(10);
       }
     }
+  }
+
+  void delete_ha1(std::string_view name) {
+    Statement d(db_, "DELETE FROM digest_ha1 WHERE username = ?");
+    d.bind(1, name);
+    d.step();
   }
 
   void exec(const char* sql) {

@@ -39,6 +39,15 @@ struct ApiKeyRow {
   std::optional<std::int64_t> revoked;
 };
 
+// An opt-in Digest HA1 (RFC 7616 §3.4.2) for one realm and base algorithm ("MD5", "SHA-256",
+// "SHA-512-256"). Password-equivalent: only users who chose Digest have rows.
+struct DigestHa1Row {
+  std::string username;
+  std::string realm;
+  std::string algorithm;
+  std::string ha1;  // lower-case hex
+};
+
 class StateStore {
  public:
   virtual ~StateStore() = default;
@@ -54,6 +63,12 @@ class StateStore {
                          std::int64_t now) = 0;
   virtual bool set_disabled(std::string_view name, bool disabled, std::int64_t now) = 0;
   virtual bool delete_user(std::string_view name) = 0;  // also deletes the user's API keys
+
+  // Replaces every HA1 row of `name` (empty = opt out); false when there is no such user.
+  // set_password deletes a user's rows, so a new password never leaves the old HA1 working
+  // (replace_password_hash keeps them: the password itself is unchanged).
+  virtual bool set_digest_ha1(std::string_view name, const std::vector<DigestHa1Row>& rows) = 0;
+  virtual std::vector<DigestHa1Row> list_digest_ha1() = 0;
 
   // Throws StoreError when the owner does not exist or the id is taken.
   virtual void add_api_key(const ApiKeyRow& key) = 0;

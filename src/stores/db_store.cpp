@@ -1,5 +1,7 @@
 #include "stores/db_store.hpp"
 
+#include "schemes/digest_compute.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -12,6 +14,28 @@ namespace {
 std::uint64_t next_version() {
   static std::atomic<std::uint64_t> counter{0};
   return counter.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+}  // namespace
+
+namespace {
+std::string_view algorithm_name(Ha1Algorithm algorithm) {
+  switch (algorithm) {
+    case Ha1Algorithm::md5:
+      return "MD5";
+    case Ha1Algorithm::sha256:
+      return "SHA-256";
+    case Ha1Algorithm::sha512_256:
+      return "SHA-512-256";
+  }
+  return "MD5";
+}
+std::string ha1_key(std::string_view algorithm, std::string_view realm, std::string_view user) {
+  std::string key;
+  key.reserve(algorithm.size() + realm.size() + user.size() + 2);
+  key.append(algorithm).push_back('\x1f');
+  key.append(realm).push_back('\x1f');
+  key.append(user);
+  return key;
 }
 }  // namespace
 
@@ -72,7 +96,32 @@ std::shared_ptr<const DbStore::Snapshot> DbStore::load(
     rec->last_used = std::move(counter);
     snap->keys.emplace(row.id, std::move(rec));
   }
+  for (auto& row : store_->list_digest_ha1()) {
+    const auto algorithm = schemes::parse_digest_algorithm(row.algorithm);
+    if (!algorithm) continue;
+    snap->userhash.emplace(
+        ha1_key(row.algorithm, row.realm, schemes::userhash(*algorithm, row.username, row.realm)),
+        row.username);
+    snap->ha1.emplace(ha1_key(row.algorithm, row.realm, row.username), std::move(row.ha1));
+  }
   return snap;
+}
+
+Ha1Lookup DbStore::find_ha1(std::string_view name, bool is_userhash, std::string_view realm,
+                            Ha1Algorithm algorithm) const {
+  const Snapshot& snap = current();
+  const std::string_view alg = algorithm_name(algorithm);
+  std::string username(name);
+  if (is_userhash) {
+    const auto it = snap.userhash.find(ha1_key(alg, realm, name));
+    if (it == snap.userhash.end()) return {};
+    username = it->second;
+  }
+  const auto ha1 = snap.ha1.find(ha1_key(alg, realm, username));
+  const auto user = snap.users.find(username);
+  if (ha1 == snap.ha1.end() || user == snap.users.end()) return {};
+  return {LookupStatus::found,
+          Ha1Record{username, ha1->second, user->second.roles, user->second.disabled}};
 }
 
 PasswordLookup DbStore::find_password(std::string_view username) const {

@@ -20,9 +20,13 @@ class DbStore final : public CredentialStore {
   explicit DbStore(std::shared_ptr<state::StateStore> store, const Clock& clock = system_clock());
   std::string_view name() const noexcept override { return "db"; }
   bool can(StoreCapability c) const noexcept override {
-    return c == StoreCapability::password || c == StoreCapability::api_key;
+    return c == StoreCapability::password || c == StoreCapability::api_key ||
+           c == StoreCapability::digest_ha1;
   }
   PasswordLookup find_password(std::string_view username) const override;
+  // Users who opted in to Digest (`gatehouse user passwd --digest`) have HA1 rows.
+  Ha1Lookup find_ha1(std::string_view name, bool is_userhash, std::string_view realm,
+                     Ha1Algorithm algorithm) const override;
   ApiKeyLookup find_api_key(std::string_view id) const override;
   void refresh() noexcept override;  // single caller: the refresher thread
   void upgrade_hash(std::string_view username, std::string_view old_hash,
@@ -37,6 +41,9 @@ class DbStore final : public CredentialStore {
     std::uint64_t generation = 0;
     util::StringMap<PasswordRecord> users;
     util::StringMap<std::shared_ptr<const ApiKeyRecord>> keys;
+    // "algorithm\x1frealm\x1fusername" -> HA1, and "algorithm\x1frealm\x1fuserhash" -> username.
+    util::StringMap<std::string> ha1;
+    util::StringMap<std::string> userhash;
   };
   // `previous` lends its last-use counters to keys that survive the reload.
   std::shared_ptr<const Snapshot> load(std::uint64_t generation,

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "auth/username.hpp"
+#include "schemes/digest_compute.hpp"
 
 namespace gatehouse::stores {
 
@@ -22,6 +23,40 @@ PasswordLookup StaticStore::find_password(std::string_view username) const {
   const auto found = users_.find(username);
   if (found == users_.end()) return {LookupStatus::unknown_user, {}, {}};
   return {LookupStatus::found, found->second, {}};
+}
+
+namespace {
+schemes::DigestAlgorithm digest_algorithm(Ha1Algorithm algorithm) {
+  switch (algorithm) {
+    case Ha1Algorithm::md5:
+      return schemes::DigestAlgorithm::md5;
+    case Ha1Algorithm::sha256:
+      return schemes::DigestAlgorithm::sha256;
+    case Ha1Algorithm::sha512_256:
+      return schemes::DigestAlgorithm::sha512_256;
+  }
+  return schemes::DigestAlgorithm::md5;
+}
+constexpr std::string_view kPlain = "{PLAIN}";
+}  // namespace
+
+Ha1Lookup StaticStore::find_ha1(std::string_view name, bool is_userhash, std::string_view realm,
+                                Ha1Algorithm algorithm) const {
+  const auto alg = digest_algorithm(algorithm);
+  const PasswordRecord* record = nullptr;
+  if (is_userhash) {
+    // RFC 7616 §3.4.4: the client sent H(username ":" realm); few static users, so search.
+    for (const auto& [user, rec] : users_) {
+      if (schemes::userhash(alg, user, realm) == name) record = &rec;
+    }
+  } else if (const auto found = users_.find(name); found != users_.end()) {
+    record = &found->second;
+  }
+  if (record == nullptr || !record->hash.starts_with(kPlain)) return {};
+  const Secret password(std::string_view(record->hash).substr(kPlain.size()));
+  return {LookupStatus::found,
+          Ha1Record{record->username, schemes::ha1(alg, record->username, realm, password),
+                    record->roles, record->disabled}};
 }
 
 }  // namespace gatehouse::stores

@@ -252,8 +252,8 @@ TEST(ConfigParse, UnknownKeysAndTablesAreErrorsWithTheirLine) {
 thread = 2
 [tls]
 cert = "x"
-[auth.digest]
-qop = ["auth"]
+[auth.kerberos]
+keytab = "x"
 [[auth.static.users]]
 name = "a"
 password = "{PLAIN}b"
@@ -264,7 +264,7 @@ role = "Admin"
   EXPECT_THAT(problems[0], HasSubstr("g.toml:1: colour: unknown key; known here: server, log"));
   EXPECT_THAT(problems[1], HasSubstr("g.toml:3: server.thread: unknown key; known here: listen"));
   EXPECT_THAT(problems[2], HasSubstr("g.toml:4: tls: unknown key"));
-  EXPECT_THAT(problems[3], HasSubstr("g.toml:6: auth.digest: unknown key; known here: realm"));
+  EXPECT_THAT(problems[3], HasSubstr("g.toml:6: auth.kerberos: unknown key; known here: realm"));
   EXPECT_EQ(problems[4],
             "g.toml:11: auth.static.users[0].role: unknown key; known here: name, password, roles");
   EXPECT_THAT(problems[5], HasSubstr("g.toml:12: auth.static.users[0].\"odd key\": unknown key"));
@@ -332,7 +332,7 @@ unknown = true
                             "multi.toml: log.level: unknown level \"loud\" (known: trace, debug, "
                             "info, warn, error, off)",
                             "multi.toml: auth.schemes: unknown scheme \"kerberos\" (known: "
-                            "apikey, basic)"));
+                            "apikey, basic, digest)"));
     EXPECT_EQ(std::string(error.what()).find('\n') != std::string::npos, true);
   }
 }
@@ -560,11 +560,13 @@ TEST(ConfigValidate, ProblemsNameTheSourceWhenThereIsOne) {
 
 TEST(ConfigValidate, Schemes) {
   EXPECT_THAT(problems_with([](Config& c) {
-                c.auth.schemes = {"basic", "digest"};
+                c.auth.schemes = {"basic", "negotiate"};
               }),
-              ElementsAre("auth.schemes: unknown scheme \"digest\" (known: apikey, basic)"));
+              ElementsAre("auth.schemes: unknown scheme \"negotiate\" (known: apikey, basic, "
+                          "digest)"));
   EXPECT_THAT(problems_with([](Config& c) { c.auth.schemes = {"Basic"}; }),
-              ElementsAre("auth.schemes: unknown scheme \"Basic\" (known: apikey, basic)"));
+              ElementsAre("auth.schemes: unknown scheme \"Basic\" (known: apikey, basic, "
+                          "digest)"));
   EXPECT_THAT(problems_with([](Config& c) {
                 c.auth.schemes = {"basic", "apikey", "basic"};
               }),

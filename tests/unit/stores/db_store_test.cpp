@@ -48,6 +48,14 @@ class FlakyStateStore final : public state::StateStore {
     check();
     return real_->set_password(n, h, t);
   }
+  bool set_digest_ha1(std::string_view n, const std::vector<state::DigestHa1Row>& rows) override {
+    check();
+    return real_->set_digest_ha1(n, rows);
+  }
+  std::vector<state::DigestHa1Row> list_digest_ha1() override {
+    check();
+    return real_->list_digest_ha1();
+  }
   bool replace_password_hash(std::string_view n, std::string_view e, std::string_view h,
                              std::int64_t t) override {
     check();
@@ -158,7 +166,7 @@ TEST_F(DbStoreTest, NameAndCapabilities) {
   EXPECT_EQ(db.name(), "db");
   EXPECT_TRUE(db.can(StoreCapability::password));
   EXPECT_TRUE(db.can(StoreCapability::api_key));
-  EXPECT_FALSE(db.can(StoreCapability::digest_ha1));
+  EXPECT_TRUE(db.can(StoreCapability::digest_ha1));  // users who opted in have HA1 rows
   EXPECT_FALSE(db.can(StoreCapability::principal));
 }
 
