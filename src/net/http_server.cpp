@@ -14,8 +14,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -36,7 +36,6 @@ using tcp = asio::ip::tcp;
 // Concrete executor types instead of any_io_executor: no type-erased executor copies per op.
 using Executor = asio::io_context::executor_type;
 using Socket = asio::basic_stream_socket<tcp, Executor>;
-using Stream = beast::basic_stream<tcp, Executor, beast::unlimited_rate_policy>;
 using Acceptor = asio::basic_socket_acceptor<tcp, Executor>;
 using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
@@ -87,11 +86,19 @@ bool valid_host(std::string_view v) {
   return true;
 }
 
+using SteadyTime = std::chrono::steady_clock::time_point;
+// How often a worker looks for connections past their deadline, and so the precision of every
+// timeout. Deadlines are plain numbers on the connection, checked by one timer per worker: no
+// timer syscall per request (a per-operation timer re-arms the timerfd on every request).
+constexpr auto kSweepInterval = std::chrono::milliseconds(250);
+
 struct Worker {
   asio::io_context ioc{1};
   std::vector<std::unique_ptr<Acceptor>> acceptors;
   std::unordered_set<Connection*> connections;  // touched only on this worker's thread
   std::thread thread;
+  asio::steady_timer sweep{ioc};
+  SteadyTime now = std::chrono::steady_clock::now();  // refreshed by every sweep
 };
 
 struct Shared {
@@ -119,21 +126,31 @@ std::string_view http_date() {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Socket&& socket, Worker& worker, Shared& shared)
-      : stream_(std::move(socket)), worker_(worker), shared_(shared) {}
+      : socket_(std::move(socket)), worker_(worker), shared_(shared) {}
   ~Connection() { shared_.active.fetch_sub(1, std::memory_order_relaxed); }
 
   void start() {
     worker_.connections.insert(this);
     boost::system::error_code ec;
-    const auto endpoint = stream_.socket().remote_endpoint(ec);
+    const auto endpoint = socket_.remote_endpoint(ec);
     remote_ = ec ? std::string("unknown") : endpoint.address().to_string();
-    stream_.socket().set_option(tcp::no_delay(true), ec);
+    socket_.set_option(tcp::no_delay(true), ec);
     wait_for_request();
   }
 
   // Called on this connection's thread when the server starts draining.
   void on_drain() {
-    if (state_ == State::idle) stream_.socket().cancel();
+    if (state_ == State::idle) socket_.cancel();
+  }
+
+  // Called by the worker's sweep: past the deadline, the pending operation is cancelled and its
+  // handler sees operation_aborted with timed_out_ set.
+  void check_deadline(SteadyTime now) {
+    if (now < deadline_ || state_ == State::closed) return;
+    deadline_ = SteadyTime::max();
+    timed_out_ = true;
+    beast::error_code ec;
+    socket_.cancel(ec);
   }
 
  private:
@@ -144,9 +161,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     state_ = State::idle;
     if (buffer_.size() > 0) return read_request();  // pipelined bytes already buffered
     // Until the first byte: the idle timeout (keep-alive) or, for a new connection, read timeout.
-    stream_.expires_after(first_request_ ? shared_.limits.read_timeout
-                                         : shared_.limits.idle_timeout);
-    stream_.async_read_some(buffer_.prepare(kReadChunk),
+    expires_after(first_request_ ? shared_.limits.read_timeout : shared_.limits.idle_timeout);
+    socket_.async_read_some(buffer_.prepare(kReadChunk),
                             [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                               if (ec) return self->close();
                               self->buffer_.commit(n);
@@ -160,16 +176,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
     parser_->header_limit(static_cast<std::uint32_t>(shared_.limits.max_header_bytes));
     parser_->body_limit(shared_.limits.max_body_bytes);
     // One deadline for the whole request, headers and body: a client dribbling bytes is cut off.
-    stream_.expires_after(shared_.limits.read_timeout);
+    expires_after(shared_.limits.read_timeout);
     http::async_read(
-        stream_, buffer_, *parser_,
+        socket_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
     if (ec) return on_read_error(ec);
     state_ = State::handling;
-    stream_.expires_never();
+    deadline_ = SteadyTime::max();
     auto& message = parser_->get();
     // RFC 9112 §6.3: with Transfer-Encoding, chunked must be the final coding; otherwise the
     // body length is unknown and its bytes would be parsed as the next request (smuggling).
@@ -205,20 +221,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
     pending_.emplace(asio::make_work_guard(worker_.ioc));
     shared_.handler(request_, [self = shared_from_this()](Response response) {
       asio::dispatch(
-          self->stream_.get_executor(),
+          self->socket_.get_executor(),
           [self, response = std::move(response)]() mutable { self->send(std::move(response)); });
     });
   }
 
   void on_read_error(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
-        ec == asio::error::connection_reset || ec == asio::error::eof) {
-      return close();
-    }
-    if (ec == beast::error::timeout) {
+    if (ec == asio::error::operation_aborted && timed_out_) {
+      // The sweep cut a request that did not arrive within read_timeout (a slow client).
       if (parser_ && (parser_->got_some() || buffer_.size() > 0)) {
         return send_error(408, "request_timeout", "the request was not received in time");
       }
+      return close();
+    }
+    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
+        ec == asio::error::connection_reset || ec == asio::error::eof) {
       return close();
     }
     if (ec == http::error::header_limit) {
@@ -252,8 +269,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     const bool keep =
         keep_alive_ && !response.close && !shared_.draining.load(std::memory_order_relaxed);
     serialize(response, keep);
-    stream_.expires_after(shared_.limits.read_timeout);
-    asio::async_write(stream_, asio::buffer(out_),
+    expires_after(shared_.limits.read_timeout);
+    asio::async_write(socket_, asio::buffer(out_),
                       [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
                         if (!ec && self->linger_) return self->linger_close();
                         if (ec || !keep) return self->close();
@@ -293,12 +310,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // read and discard for a moment, then close, so it sees the answer rather than a reset.
   void linger_close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.expires_after(std::chrono::seconds(1));
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    expires_after(std::chrono::seconds(1));
     discard_input();
   }
   void discard_input() {
-    stream_.async_read_some(asio::buffer(discard_),
+    socket_.async_read_some(asio::buffer(discard_),
                             [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                               self->discarded_ += n;
                               if (ec || self->discarded_ > kMaxDiscard) return self->close();
@@ -311,11 +328,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
     state_ = State::closed;
     worker_.connections.erase(this);
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    socket_.close(ec);
   }
 
-  Stream stream_;
+  void expires_after(std::chrono::steady_clock::duration d) {
+    timed_out_ = false;
+    deadline_ = worker_.now + d;
+  }
+
+  Socket socket_;
+  SteadyTime deadline_ = SteadyTime::max();
+  bool timed_out_ = false;
   Worker& worker_;
   Shared& shared_;
   beast::flat_buffer buffer_;
@@ -387,6 +411,18 @@ struct HttpServer::Impl {
                       });
   }
 
+  // Every kSweepInterval: refresh the worker's clock and cancel what is past its deadline.
+  void sweep(Worker& worker) {
+    worker.sweep.expires_after(kSweepInterval);
+    worker.sweep.async_wait([this, &worker](beast::error_code ec) {
+      if (ec) return;
+      worker.now = std::chrono::steady_clock::now();
+      for (Connection* c : worker.connections) c->check_deadline(worker.now);
+      // While draining, stop once the last connection is gone so the worker's run() returns.
+      if (!(shared.draining && worker.connections.empty())) sweep(worker);
+    });
+  }
+
   void drain() {
     shared.draining = true;
     for (auto& w : workers) {
@@ -449,6 +485,7 @@ void HttpServer::start() {
   }
   for (auto& worker : impl_->workers) {
     for (auto& acceptor : worker->acceptors) impl_->accept_on(*worker, *acceptor);
+    impl_->sweep(*worker);
     worker->thread = std::thread([w = worker.get()] {
       for (;;) {
         try {
