@@ -739,12 +739,12 @@ void check_auth(Validator& v, const AuthConfig& auth) {
   for (std::size_t i = 0; i < stores.size(); ++i) {
     const std::string_view store = stores[i];
     const std::string key = index_path("auth.basic.stores", i);
-    if (store == "db" || store == "static") continue;
+    if (store == "db" || store == "static" || store == "unix") continue;
     if (store.starts_with("htpasswd:")) {
       if (store.size() == 9) v.problem(key, "\"htpasswd:\" needs a file path");
       continue;
     }
-    v.problem(key, "unknown store " + quoted(store) + " (known: db, static, htpasswd:PATH)");
+    v.problem(key, "unknown store " + quoted(store) + " (known: db, static, unix, htpasswd:PATH)");
   }
   check_no_duplicates(v, "auth.basic.stores", stores);
   if (contains(stores, "static") && auth.static_users.empty()) {

@@ -27,6 +27,7 @@
 #include "stores/db_store.hpp"
 #include "stores/htpasswd_store.hpp"
 #include "stores/static_store.hpp"
+#include "stores/unix_store.hpp"
 #include "util/clock.hpp"
 #include "util/encoding.hpp"
 
@@ -110,6 +111,16 @@ struct Server::Impl {
         } catch (const std::exception& e) {
           problems.push_back(config.source + ": auth.basic.stores: " + e.what());
         }
+      }
+    }
+    if (std::find(config.auth.basic.stores.begin(), config.auth.basic.stores.end(), "unix") !=
+        config.auth.basic.stores.end()) {
+      try {
+        stores.emplace("unix", std::make_shared<stores::UnixStore>(config.auth.htpasswd_roles,
+                                                                   "/etc/shadow", clock));
+      } catch (const std::exception& e) {
+        problems.push_back(config.source + ": auth.basic.stores: " + e.what() +
+                           " (the server needs read access to it: root or group shadow)");
       }
     }
     if (!config.auth.static_users.empty()) {

@@ -593,9 +593,10 @@ TEST(ConfigValidate, StoreKinds) {
       problems_with([](Config& c) {
         c.auth.basic.stores = {"db", "ldap", "HTPASSWD:/x"};
       }),
-      ElementsAre("auth.basic.stores[1]: unknown store \"ldap\" (known: db, static, htpasswd:PATH)",
-                  "auth.basic.stores[2]: unknown store \"HTPASSWD:/x\" (known: db, static, "
-                  "htpasswd:PATH)"));
+      ElementsAre(
+          "auth.basic.stores[1]: unknown store \"ldap\" (known: db, static, unix, htpasswd:PATH)",
+          "auth.basic.stores[2]: unknown store \"HTPASSWD:/x\" (known: db, static, "
+          "unix, htpasswd:PATH)"));
   EXPECT_THAT(problems_with([](Config& c) { c.auth.basic.stores = {"htpasswd:"}; }),
               ElementsAre("auth.basic.stores[0]: \"htpasswd:\" needs a file path"));
   EXPECT_THAT(problems_with([](Config& c) {

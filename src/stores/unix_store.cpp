@@ -1,0 +1,121 @@
+#include "stores/unix_store.hpp"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <optional>
+#include <stdexcept>
+
+#include "util/string_map.hpp"
+
+namespace gatehouse::stores {
+
+namespace {
+std::vector<std::string_view> split(std::string_view line, char sep) {
+  std::vector<std::string_view> out;
+  for (;;) {
+    const auto at = line.find(sep);
+    out.push_back(line.substr(0, at));
+    if (at == std::string_view::npos) return out;
+    line.remove_prefix(at + 1);
+  }
+}
+
+struct FileStamp {
+  dev_t device = 0;
+  ino_t inode = 0;
+  off_t size = -1;
+  std::int64_t mtime_ns = -1;
+  bool operator==(const FileStamp&) const = default;
+};
+
+std::optional<FileStamp> stamp_of(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return FileStamp{
+      st.st_dev, st.st_ino, st.st_size,
+      static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+}  // namespace
+
+std::optional<ShadowEntry> parse_shadow_line(std::string_view line, std::int64_t today_days) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.empty() || line.front() == '#' || line.size() > 4096) return std::nullopt;
+  const auto fields = split(line, ':');
+  if (fields.size() < 2 || fields[0].empty()) return std::nullopt;
+  ShadowEntry entry{std::string(fields[0]), std::string(fields[1]), true};
+  const std::string_view hash = fields[1];
+  // shadow(5): empty = no password (refused here), '!' or '*' prefix = locked.
+  if (hash.empty() || hash.front() == '!' || hash.front() == '*') entry.usable = false;
+  // Field 8: account expiry in days since the epoch; empty = never.
+  if (fields.size() > 7 && !fields[7].empty()) {
+    std::int64_t expire = 0;
+    for (char c : fields[7]) {
+      if (c < '0' || c > '9') return entry.usable = false, entry;
+      expire = expire * 10 + (c - '0');
+      if (expire > 10'000'000) break;
+    }
+    if (expire <= today_days) entry.usable = false;
+  }
+  return entry;
+}
+
+struct UnixStore::Snapshot {
+  FileStamp stamp;
+  util::StringMap<ShadowEntry> users;
+};
+
+UnixStore::UnixStore(std::vector<std::string> roles, std::string shadow_path, const Clock& clock)
+    : roles_(std::move(roles)), path_(std::move(shadow_path)), clock_(clock) {
+  snapshot_ = load();
+  if (!snapshot_) throw std::runtime_error("cannot read the shadow database " + path_);
+}
+
+std::shared_ptr<const UnixStore::Snapshot> UnixStore::load() const {
+  const auto stamp = stamp_of(path_);
+  std::ifstream in(path_);
+  if (!stamp || !in) return nullptr;
+  auto snap = std::make_shared<Snapshot>();
+  snap->stamp = *stamp;
+  const std::int64_t today = clock_.now_s() / 86400;
+  for (std::string line; std::getline(in, line);) {
+    if (auto entry = parse_shadow_line(line, today)) {
+      const std::string name = entry->name;
+      snap->users.try_emplace(name, std::move(*entry));
+    }
+  }
+  if (in.bad()) return nullptr;
+  return snap;
+}
+
+PasswordLookup UnixStore::find_password(std::string_view username) const {
+  std::shared_ptr<const Snapshot> snap;
+  {
+    std::lock_guard lock(mutex_);
+    snap = snapshot_;
+  }
+  const auto it = snap->users.find(username);
+  if (it == snap->users.end()) return {LookupStatus::unknown_user, {}, {}};
+  // A locked account still goes through verification (same cost), then is refused as disabled.
+  return {LookupStatus::found,
+          PasswordRecord{it->second.name, it->second.hash, roles_, !it->second.usable},
+          {}};
+}
+
+void UnixStore::refresh() noexcept {
+  try {
+    const auto stamp = stamp_of(path_);
+    {
+      std::lock_guard lock(mutex_);
+      if (!stamp || *stamp == snapshot_->stamp) return;
+    }
+    if (auto fresh = load()) {
+      std::lock_guard lock(mutex_);
+      snapshot_ = std::move(fresh);
+    }
+  } catch (const std::exception&) {
+    // Keep the last good snapshot.
+  }
+}
+
+}  // namespace gatehouse::stores
