@@ -19,6 +19,7 @@
 #include "gatehouse/server.hpp"
 #include "schemes/digest_compute.hpp"
 #include "state/state_store.hpp"
+#include "stores/htdigest_store.hpp"
 #include "stores/htpasswd_store.hpp"
 #include "util/clock.hpp"
 #include "util/log.hpp"
@@ -269,6 +270,19 @@ int main(int argc, char** argv) {
   htpasswd->add_option("--cost", cost, "bcrypt cost (4-31)")->check(CLI::Range(4, 31));
   htpasswd->add_flag("--password-stdin", password_stdin, "read the password from stdin");
 
+  auto* htdigest = app.add_subcommand("htdigest",
+                                      "add or update USER in REALM in an Apache htdigest file "
+                                      "(Digest HA1)");
+  std::string digest_realm;
+  std::string digest_algorithm = "MD5";
+  htdigest->add_option("FILE", file)->required();
+  htdigest->add_option("REALM", digest_realm)->required();
+  htdigest->add_option("USER", user_name)->required();
+  htdigest->add_option("--algorithm", digest_algorithm,
+                       "MD5 (default, what Apache reads), SHA-256 or SHA-512-256 (a gatehouse "
+                       "extension line that Apache ignores)");
+  htdigest->add_flag("--password-stdin", password_stdin, "read the password from stdin");
+
   auto* check = app.add_subcommand("check-config",
                                    "validate FILE and print the effective "
                                    "configuration");
@@ -320,6 +334,65 @@ int main(int argc, char** argv) {
         throw Failure{1, "cannot write " + file + ": " + std::strerror(errno)};
       }
       std::cout << (replaced ? "updated " : "added ") << name << " in " << file << "\n";
+      return 0;
+    }
+    if (*htdigest) {
+      const std::string name = user_name;
+      const std::string& realm = digest_realm;
+      const auto has_control = [](const std::string& text) {
+        return std::any_of(text.begin(), text.end(), [](char c) {
+          return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+        });
+      };
+      if (name.empty() || name.find(':') != std::string::npos || has_control(name)) {
+        throw Failure{2, "USER must be non-empty and contain no ':' or control characters"};
+      }
+      if (realm.empty() || realm.find(':') != std::string::npos || has_control(realm)) {
+        throw Failure{2, "REALM must be non-empty and contain no ':' or control characters"};
+      }
+      const auto parsed = schemes::parse_digest_algorithm(digest_algorithm);
+      if (!parsed || schemes::is_sess(*parsed)) {
+        throw Failure{2, "--algorithm must be MD5, SHA-256 or SHA-512-256"};
+      }
+      const Ha1Algorithm algorithm = *parsed == schemes::DigestAlgorithm::md5 ? Ha1Algorithm::md5
+                                     : *parsed == schemes::DigestAlgorithm::sha256
+                                         ? Ha1Algorithm::sha256
+                                         : Ha1Algorithm::sha512_256;
+      const Secret password(get_password(password_stdin, "Password: ", true));
+      const stores::HtdigestEntry entry{name, realm, algorithm,
+                                        schemes::ha1(*parsed, name, realm, password)};
+      if (entry.ha1.empty()) throw Failure{1, "cannot compute the HA1"};
+      const std::string line = stores::format_htdigest_line(entry);
+      // Replaces the first line for the same user, realm and algorithm (Apache's htdigest
+      // replaces the first line for the user and realm); keeps every other line as it is.
+      std::vector<std::string> lines;
+      bool replaced = false;
+      if (std::ifstream in(file); in) {
+        for (std::string l; std::getline(in, l);) {
+          const auto old = stores::parse_htdigest_line(l);
+          const auto* e = std::get_if<stores::HtdigestEntry>(&old);
+          if (!replaced && e != nullptr && e->username == name && e->realm == realm &&
+              e->algorithm == algorithm) {
+            lines.push_back(line);
+            replaced = true;
+          } else {
+            lines.push_back(l);
+          }
+        }
+      }
+      if (!replaced) lines.push_back(line);
+      const std::string tmp = file + ".tmp";
+      const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      if (fd < 0) throw Failure{1, "cannot write " + tmp + ": " + std::strerror(errno)};
+      std::string text;
+      for (const auto& l : lines) text += l + "\n";
+      const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+      ::close(fd);
+      if (!ok || std::rename(tmp.c_str(), file.c_str()) != 0) {
+        throw Failure{1, "cannot write " + file + ": " + std::strerror(errno)};
+      }
+      std::cout << (replaced ? "updated " : "added ") << name << " in realm " << realm << " ("
+                << stores::to_string(algorithm) << ") in " << file << "\n";
       return 0;
     }
     if (*user) {

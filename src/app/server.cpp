@@ -184,6 +184,12 @@ struct Server::Impl {
     return chain;
   }
 
+  auth::FailureListener failure_listener() {
+    return [this](std::string_view user, std::string_view address) {
+      guard.on_failed_login(user, address);
+    };
+  }
+
   void build_pipeline() {
     const auto& auth_config = config.auth;
     pool = std::make_unique<auth::WorkerPool>(
@@ -206,7 +212,7 @@ struct Server::Impl {
       } else if (name == "basic") {
         passwords = std::make_unique<auth::PasswordCheck>(
             chain_for(auth_config.basic.stores, StoreCapability::password, "auth.basic.stores"),
-            *pool, *cache, clock);
+            *pool, *cache, clock, failure_listener());
         schemes.push_back(std::make_unique<schemes::BasicScheme>(
             auth_config.realm, *passwords, api_keys->enabled() ? api_keys.get() : nullptr));
       } else if (name == "digest") {
@@ -223,7 +229,7 @@ struct Server::Impl {
         schemes.push_back(std::make_unique<schemes::DigestScheme>(
             std::move(settings),
             chain_for(auth_config.digest.stores, StoreCapability::digest_ha1, "auth.digest.stores"),
-            server_secret, clock));
+            server_secret, clock, failure_listener()));
       } else {
         throw ConfigError({config.source + ": auth.schemes: unknown scheme \"" + name + "\""});
       }
@@ -257,6 +263,10 @@ struct Server::Impl {
         });
     metrics->add_gauge("gatehouse_connections_active", "Open client connections.",
                        [this] { return static_cast<double>(net->active_connections()); });
+    metrics->add_gauge(
+        "gatehouse_failed_logins_total",
+        "Failed password and Digest verifications (the failed-login limiter's input).",
+        [this] { return static_cast<double>(guard.failed_logins()); }, "counter");
     metrics->add_gauge("gatehouse_password_queue_depth", "Password checks waiting for a worker.",
                        [this] { return static_cast<double>(pool->queued()); });
   }

@@ -71,8 +71,9 @@ void Metrics::record_auth(std::string_view scheme, OutcomeKind outcome) noexcept
       1, std::memory_order_relaxed);
 }
 
-void Metrics::add_gauge(std::string name, std::string help, std::function<double()> read) {
-  gauges_.push_back({std::move(name), std::move(help), std::move(read)});
+void Metrics::add_gauge(std::string name, std::string help, std::function<double()> read,
+                        std::string type) {
+  gauges_.push_back({std::move(name), std::move(help), std::move(type), std::move(read)});
 }
 
 std::string Metrics::render() const {
@@ -123,8 +124,8 @@ std::string Metrics::render() const {
   // The count is the +Inf bucket: the two can never disagree in one scrape.
   out += fmt::format("gatehouse_http_request_duration_seconds_count {}\n", cumulative);
   for (const auto& g : gauges_) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", g.name, g.help, g.name, g.name,
-                       g.read());
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", g.name, g.help, g.name, g.type,
+                       g.name, g.read());
   }
   return out;
 }

@@ -23,7 +23,8 @@ class Metrics {
   void record_request(std::size_t route, int status, std::chrono::nanoseconds latency) noexcept;
   void record_auth(std::string_view scheme, OutcomeKind outcome) noexcept;
   // Extra gauges (connections, worker queue) supplied by their owners at render time.
-  void add_gauge(std::string name, std::string help, std::function<double()> read);
+  void add_gauge(std::string name, std::string help, std::function<double()> read,
+                 std::string type = "gauge");
   std::string render() const;
 
  private:
@@ -49,7 +50,7 @@ class Metrics {
   std::vector<std::string> routes_;
   std::array<Shard, kShards> shards_;
   struct Gauge {
-    std::string name, help;
+    std::string name, help, type;
     std::function<double()> read;
   };
   std::vector<Gauge> gauges_;

@@ -1,6 +1,8 @@
 #pragma once
 // The request path (DESIGN.md): router → guard → authenticate (scheme chain × stores) →
 // authorize (roles) → handler. One pass; each stage answers or hands on.
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +33,15 @@ class Authenticator {
 class Guard {
  public:
   std::optional<Response> check(const Request& request) const;
+  // Every failed password or Digest verification, with the user it named and the client
+  // address: what the failed-login limiter counts. Thread-safe; never given a secret.
+  void on_failed_login(std::string_view username, std::string_view address) noexcept;
+  std::uint64_t failed_logins() const noexcept {
+    return failed_logins_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<std::uint64_t> failed_logins_{0};
 };
 
 // The one place that turns a failed authentication into HTTP.

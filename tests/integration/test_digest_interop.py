@@ -167,6 +167,18 @@ class Attacks(unittest.TestCase):
         auth, _ = authorization("demo", "demo", "other-realm", nonce, "/auth/whoami")
         self.assertEqual(send(self.server, "GET", "/auth/whoami", auth)[0], 401)
 
+    def test_failed_logins_reach_the_guard(self):
+        def failed():
+            metrics = requests.get(self.server.url + "/metrics").text
+            m = re.search(r"^gatehouse_failed_logins_total (\d+)", metrics, re.M)
+            return int(m.group(1))
+        before = failed()
+        realm, nonce, _ = self.fresh()
+        auth, _ = authorization("demo", "not-the-password", realm, nonce, "/auth/whoami")
+        self.assertEqual(send(self.server, "GET", "/auth/whoami", auth)[0], 401)
+        self.assertEqual(requests.get(self.server.url + "/auth/whoami", auth=("demo", "nope")).status_code, 401)
+        self.assertEqual(failed(), before + 2)
+
     def test_malformed_digest_is_a_clear_401(self):
         for bad in ['Digest username="demo"', 'Digest username="demo", realm="gatehouse", nonce="x", '
                     'uri="/auth/whoami", response="zz", qop=auth, nc=1, cnonce="c"', "Digest ,,,=",
