@@ -15,9 +15,11 @@
 #   CONNECTIONS     wrk connections (default 64)     WRK_THREADS  wrk threads (default 2)
 #   BCRYPT_COST     cost of the htpasswd bcrypt entry shared by gatehouse, nginx, uvicorn (10)
 #   RESULTS_DIR     where results go (default bench/results)
+#   UVICORN_ARGS    extra uvicorn options; default: its best available (uvloop + httptools when
+#                   installed); "--loop asyncio --http h11" gives the pure-Python stack
 set -euo pipefail
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
 
 QUICK=0
 while [[ $# -gt 0 ]]; do
@@ -57,6 +59,10 @@ if [[ -n "$(missing_tools)" ]]; then
   "$ROOT/scripts/install-deps.sh" --test
   [[ -z "$(missing_tools)" ]] ||
     die "still missing after scripts/install-deps.sh --test: $(missing_tools | tr '\n' ' ')"
+fi
+if [[ -z ${UVICORN_ARGS:-} ]] && ! "$PY" -c 'import uvloop, httptools' 2>/dev/null; then
+  say "warning: python3-uvloop / python3-httptools missing: uvicorn falls back to asyncio + h11,"
+  say "         not its production stack (uvicorn[standard]); its rows will be much slower here"
 fi
 [[ -x $GATEHOUSE_BIN ]] || die "no gatehouse binary at $GATEHOUSE_BIN (build it: cmake --preset \
 release && cmake --build --preset release --target gatehouse, or set GATEHOUSE_BIN)"
@@ -209,7 +215,7 @@ start nginx nginx -p "$NG" -e "$WORK/nginx.log" -c "$NG/nginx.conf" -g 'daemon o
 # ---------------------------------------------------------------------------------------- uvicorn
 start uvicorn env BENCH_API_KEY="$API_KEY" BENCH_API_KEY_USER="$DB_USER" BENCH_HTPASSWD="$HTPASSWD" \
   "$PY" -m uvicorn fastapi_app:app --app-dir "$ROOT/bench" --host 127.0.0.1 --port "$UV_PORT" \
-  --workers 2 --no-access-log --log-level warning
+  --workers 2 --no-access-log --log-level warning ${UVICORN_ARGS:-}
 
 wait_ready gatehouse "http://127.0.0.1:$GH_PORT/healthz"
 wait_ready nginx "http://127.0.0.1:$NG_PORT/healthz"
@@ -270,7 +276,7 @@ check 401 '' "Basic $HT_USER, wrong password" "$NGB/auth/whoami" "${H_HTBAD[@]}"
   echo "load_before: $(cut -d' ' -f1-3 /proc/loadavg); compilers running: $(pgrep -c cc1plus || true)"
   echo "gatehouse: $("$GATEHOUSE_BIN" --version 2>&1 | head -1) ($GATEHOUSE_BIN), threads=2, access log off"
   echo "nginx: $(nginx -v 2>&1 | sed 's/.*: //'), 2 workers, reuseport, access_log off"
-  echo "uvicorn: $("$PY" -c 'import uvicorn, fastapi; print(uvicorn.__version__, "fastapi", fastapi.__version__)'), 2 workers, loop=$("$PY" -c 'import uvloop' 2>/dev/null && echo uvloop || echo asyncio), http=$("$PY" -c 'import httptools' 2>/dev/null && echo httptools || echo h11)"
+  echo "uvicorn: $("$PY" -c 'import uvicorn, fastapi; print(uvicorn.__version__, "fastapi", fastapi.__version__)'), 2 workers, ${UVICORN_ARGS:-loop=$("$PY" -c 'import uvloop' 2>/dev/null && echo uvloop || echo asyncio), http=$("$PY" -c 'import httptools' 2>/dev/null && echo httptools || echo h11)}"
   echo "wrk: -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s --latency --timeout 10s"
   echo "bcrypt cost: $BCRYPT_COST (htpasswd -B), argon2id: gatehouse default"
 } >"$RESULTS/env.txt"
