@@ -1,6 +1,6 @@
 #include "auth/credential_cache.hpp"
 
-#include <openssl/hmac.h>
+#include <stdexcept>
 
 #include <cstring>
 
@@ -8,7 +8,12 @@ namespace gatehouse::auth {
 
 CredentialCache::CredentialCache(std::string secret, std::int64_t ttl_ms, std::size_t max_entries,
                                  const Clock& clock)
-    : secret_(std::move(secret)), ttl_ms_(ttl_ms), max_entries_(max_entries), clock_(clock) {}
+    : ttl_ms_(ttl_ms), max_entries_(max_entries), clock_(clock) {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  crypto_auth_hmacsha256_init(&keyed_, reinterpret_cast<const unsigned char*>(secret.data()),
+                              secret.size());
+  sodium_memzero(secret.data(), secret.size());
+}
 
 std::size_t CredentialCache::KeyHash::operator()(const Key& k) const noexcept {
   std::size_t h;
@@ -20,18 +25,16 @@ CredentialCache::Key CredentialCache::key_for(std::string_view store, std::strin
                                               std::string_view stored_hash,
                                               std::string_view password) const {
   // Length-prefixed fields, so no two different tuples serialize alike.
-  std::string message;
-  message.reserve(store.size() + username.size() + stored_hash.size() + password.size() + 16);
+  crypto_auth_hmacsha256_state state = keyed_;
   for (std::string_view part : {store, username, stored_hash, password}) {
     const auto n = static_cast<std::uint32_t>(part.size());
-    message.append(reinterpret_cast<const char*>(&n), sizeof n);
-    message.append(part);
+    crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(&n), sizeof n);
+    crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(part.data()),
+                                  part.size());
   }
   Key key{};
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), key.data(), &len);
-  OPENSSL_cleanse(message.data(), message.size());
+  crypto_auth_hmacsha256_final(&state, key.data());
+  sodium_memzero(&state, sizeof state);
   return key;
 }
 

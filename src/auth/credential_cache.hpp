@@ -3,6 +3,8 @@
 // so argon2id/bcrypt are not recomputed on every request (SPEC §5). Entries are keyed by an
 // HMAC-SHA-256 under a server secret: the cache holds no password and no unsalted digest of one.
 // The stored hash is part of the key, so a password change makes old entries unreachable.
+#include <sodium.h>
+
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -40,7 +42,8 @@ class CredentialCache {
   void sweep_expired(std::int64_t now);
   Shard& shard_for(const Key& key) const { return shards_[key[0] % kShards]; }
 
-  std::string secret_;
+  // HMAC-SHA-256 state keyed once with the server secret; each key_for() copies it.
+  crypto_auth_hmacsha256_state keyed_{};
   std::int64_t ttl_ms_;
   std::size_t max_entries_;
   mutable std::atomic<std::size_t> entries_{0};
