@@ -25,6 +25,7 @@
 #include "schemes/digest.hpp"
 #include "state/state_store.hpp"
 #include "stores/db_store.hpp"
+#include "stores/htdigest_store.hpp"
 #include "stores/htpasswd_store.hpp"
 #include "stores/static_store.hpp"
 #include "stores/unix_store.hpp"
@@ -110,6 +111,17 @@ struct Server::Impl {
                                    config.auth.htpasswd_roles));
         } catch (const std::exception& e) {
           problems.push_back(config.source + ": auth.basic.stores: " + e.what());
+        }
+      }
+    }
+    for (const auto& name : config.auth.digest.stores) {
+      if (name.starts_with("htdigest:") && !stores.contains(name)) {
+        try {
+          stores.emplace(name, std::make_shared<stores::HtdigestStore>(
+                                   name.substr(std::string_view("htdigest:").size()),
+                                   config.auth.htpasswd_roles));
+        } catch (const std::exception& e) {
+          problems.push_back(config.source + ": auth.digest.stores: " + e.what());
         }
       }
     }
