@@ -228,6 +228,24 @@ class Policies(unittest.TestCase):
             r = requests.get(s.url + "/auth/whoami", auth=("alice", "second"))
             self.assertEqual(r.status_code, 200, "Basic works with the new password")
 
+    def test_htdigest_file_md5_and_sha256_lines(self):
+        tmp = gh.tempfile.mkdtemp()
+        path = os.path.join(tmp, "htdigest")
+        gh.run_cli(["htdigest", path, "gatehouse", "carol", "--password-stdin"], stdin="md5-pw\n")
+        gh.run_cli(["htdigest", path, "gatehouse", "carol", "--password-stdin", "--algorithm", "SHA-256"],
+                   stdin="md5-pw\n")
+        extra = f'stores = ["htdigest:{path}"]\n'
+        for algorithm in ("MD5", "SHA-256"):
+            with gh.Server(config_text=config([algorithm], extra), demo=False) as s:
+                out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--digest",
+                                      "-u", "carol:md5-pw", s.url + "/auth/whoami"],
+                                     capture_output=True, text=True, timeout=30)
+                self.assertEqual(out.stdout, "200", algorithm)
+                out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--digest",
+                                      "-u", "carol:wrong", s.url + "/auth/whoami"],
+                                     capture_output=True, text=True, timeout=30)
+                self.assertEqual(out.stdout, "401", algorithm)
+
     def test_check_config_refuses_stores_without_ha1(self):
         path = os.path.join(gh.tempfile.mkdtemp(), "g.toml")
         with open(path, "w") as f:
