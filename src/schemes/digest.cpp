@@ -142,6 +142,9 @@ Outcome DigestScheme::check(const DigestCredentials& c, const Request& request) 
       std::find(settings_.qops.begin(), settings_.qops.end(), *qop) == settings_.qops.end()) {
     return deny("qop_not_offered", "the Digest qop was not offered");
   }
+  if (c.userhash && !settings_.userhash) {
+    return deny("userhash_not_offered", "userhash was not offered");
+  }
   if (c.realm != settings_.realm) return deny("wrong_realm", "the Digest realm does not match");
   if (!c.opaque.empty() && c.opaque != opaque_) {
     return deny("wrong_opaque", "the Digest opaque does not match");
