@@ -13,17 +13,13 @@
 #include <stdexcept>
 
 #include "schemes/digest_compute.hpp"
+#include "stores/watched_file.hpp"
 #include "util/string_map.hpp"
 
 namespace gatehouse::stores {
 namespace {
 
 constexpr std::size_t kMaxLineBytes = 4096;
-constexpr off_t kMaxFileBytes = 64 * 1024 * 1024;
-// A file modified this recently may be modified again within the file system's timestamp
-// granularity without its size changing, so it is re-read on every refresh until it is older
-// (the "racily clean" rule git uses for its index).
-constexpr std::time_t kRacySeconds = 2;
 constexpr std::size_t kAlgorithms = 3;
 constexpr std::array<Ha1Algorithm, kAlgorithms> kAllAlgorithms = {
     Ha1Algorithm::md5, Ha1Algorithm::sha256, Ha1Algorithm::sha512_256};
@@ -171,82 +167,6 @@ std::variant<std::monostate, HtdigestEntry, std::string> parse_htdigest_line(
 
 namespace {
 
-struct FileIdentity {
-  dev_t device = 0;
-  ino_t inode = 0;
-  off_t size = 0;
-  std::time_t mtime_seconds = 0;
-  long mtime_nanoseconds = 0;
-
-  static FileIdentity of(const struct stat& status) noexcept {
-    return {status.st_dev, status.st_ino, status.st_size, status.st_mtim.tv_sec,
-            status.st_mtim.tv_nsec};
-  }
-  bool operator==(const FileIdentity&) const = default;
-};
-
-bool modified_recently(const FileIdentity& identity) noexcept {
-  timespec now{};
-  if (clock_gettime(CLOCK_REALTIME, &now) != 0) return true;
-  return identity.mtime_seconds >= now.tv_sec - kRacySeconds;
-}
-
-std::string describe_errno(const std::string& path, const char* what, int error) {
-  return "htdigest file " + path + ": " + what + ": " + std::strerror(error);
-}
-
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) noexcept : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const noexcept { return fd_; }
-
- private:
-  int fd_;
-};
-
-// The whole file, with its identity at the time it was read. Throws std::runtime_error naming the
-// path.
-struct RawFile {
-  std::string content;
-  FileIdentity identity;
-};
-
-RawFile read_whole_file(const std::string& path) {
-  const FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
-  if (file.get() < 0) throw std::runtime_error(describe_errno(path, "cannot open", errno));
-  struct stat status {};
-  if (::fstat(file.get(), &status) != 0) {
-    throw std::runtime_error(describe_errno(path, "cannot stat", errno));
-  }
-  if (!S_ISREG(status.st_mode)) {
-    throw std::runtime_error("htdigest file " + path + ": not a regular file");
-  }
-  if (status.st_size > kMaxFileBytes) {
-    throw std::runtime_error("htdigest file " + path + ": larger than 64 MiB");
-  }
-
-  RawFile raw;
-  raw.identity = FileIdentity::of(status);
-  raw.content.reserve(static_cast<std::size_t>(status.st_size));
-  char buffer[65536];
-  for (;;) {
-    const ssize_t got = ::read(file.get(), buffer, sizeof buffer);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) throw std::runtime_error(describe_errno(path, "cannot read", errno));
-    if (got == 0) break;
-    raw.content.append(buffer, static_cast<std::size_t>(got));
-    if (raw.content.size() > static_cast<std::size_t>(kMaxFileBytes)) {
-      throw std::runtime_error("htdigest file " + path + ": larger than 64 MiB");
-    }
-  }
-  return raw;
-}
-
 struct FileContents {
   std::vector<HtdigestEntry> entries;  // first line of each (user, realm, algorithm)
   // [algorithm][realm][user] -> index into entries.
@@ -254,22 +174,16 @@ struct FileContents {
   // [algorithm][H(user ":" realm) in that algorithm] -> index of an entry (any algorithm) with
   // that user and realm: the userhash resolves to the name, then by_name gives the HA1.
   std::array<util::StringMap<std::size_t>, kAlgorithms> by_userhash;
-  FileIdentity identity;
-  bool racy = true;  // see kRacySeconds
+  FileVersion version;
   std::size_t skipped_lines = 0;
 };
 
 // Reads and parses the whole file. Throws std::runtime_error naming the path.
 FileContents load_htdigest_file(const std::string& path) {
-  RawFile raw = read_whole_file(path);
+  FileText raw = read_credential_file(path, "htdigest");
   FileContents snapshot;
-  snapshot.identity = raw.identity;
-  snapshot.racy = modified_recently(snapshot.identity);
-  std::string_view rest = raw.content;
-  while (!rest.empty()) {
-    const std::size_t newline = rest.find('\n');
-    const std::string_view line = rest.substr(0, newline);
-    rest.remove_prefix(newline == rest.npos ? rest.size() : newline + 1);
+  snapshot.version = raw.version;
+  for_each_line(raw.content, [&](std::string_view line) {
     auto parsed = parse_htdigest_line(line);
     if (auto* entry = std::get_if<HtdigestEntry>(&parsed)) {
       auto& users = snapshot.by_name[index_of(entry->algorithm)][entry->realm];
@@ -282,7 +196,7 @@ FileContents load_htdigest_file(const std::string& path) {
         return true;
       }();
       const std::size_t index = snapshot.entries.size();
-      if (!users.try_emplace(entry->username, index).second) continue;  // first line wins
+      if (!users.try_emplace(entry->username, index).second) return;  // first line wins
       if (new_user_and_realm) {
         for (const auto algorithm : kAllAlgorithms) {
           std::string hash =
@@ -296,7 +210,7 @@ FileContents load_htdigest_file(const std::string& path) {
     } else if (std::holds_alternative<std::string>(parsed)) {
       ++snapshot.skipped_lines;
     }
-  }
+  });
   // Wipe the file's text: it held every HA1.
   ::explicit_bzero(raw.content.data(), raw.content.size());
   return snapshot;
@@ -349,9 +263,7 @@ void HtdigestStore::refresh() noexcept {
       std::lock_guard lock(mutex_);
       current = snapshot_;
     }
-    struct stat status {};
-    if (::stat(path_.c_str(), &status) != 0) return;  // gone for now: keep serving the last read
-    if (!current->file.racy && FileIdentity::of(status) == current->file.identity) return;
+    if (!may_have_changed(path_, current->file.version)) return;
     auto fresh = std::make_shared<const Snapshot>(Snapshot{load_htdigest_file(path_)});
     std::lock_guard lock(mutex_);
     snapshot_ = std::move(fresh);

@@ -1,11 +1,11 @@
 #include "stores/unix_store.hpp"
 
-#include <sys/stat.h>
+#include <string.h>
 
-#include <fstream>
 #include <optional>
 #include <stdexcept>
 
+#include "stores/watched_file.hpp"
 #include "util/string_map.hpp"
 
 namespace gatehouse::stores {
@@ -21,21 +21,6 @@ std::vector<std::string_view> split(std::string_view line, char sep) {
   }
 }
 
-struct FileStamp {
-  dev_t device = 0;
-  ino_t inode = 0;
-  off_t size = -1;
-  std::int64_t mtime_ns = -1;
-  bool operator==(const FileStamp&) const = default;
-};
-
-std::optional<FileStamp> stamp_of(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
-  return FileStamp{
-      st.st_dev, st.st_ino, st.st_size,
-      static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
-}
 }  // namespace
 
 std::optional<ShadowEntry> parse_shadow_line(std::string_view line, std::int64_t today_days) {
@@ -61,30 +46,27 @@ std::optional<ShadowEntry> parse_shadow_line(std::string_view line, std::int64_t
 }
 
 struct UnixStore::Snapshot {
-  FileStamp stamp;
+  FileVersion version;
   util::StringMap<ShadowEntry> users;
 };
 
 UnixStore::UnixStore(std::vector<std::string> roles, std::string shadow_path, const Clock& clock)
     : roles_(std::move(roles)), path_(std::move(shadow_path)), clock_(clock) {
-  snapshot_ = load();
-  if (!snapshot_) throw std::runtime_error("cannot read the shadow database " + path_);
+  snapshot_ = load();  // throws, naming the file
 }
 
 std::shared_ptr<const UnixStore::Snapshot> UnixStore::load() const {
-  const auto stamp = stamp_of(path_);
-  std::ifstream in(path_);
-  if (!stamp || !in) return nullptr;
+  FileText text = read_credential_file(path_, "shadow");
   auto snap = std::make_shared<Snapshot>();
-  snap->stamp = *stamp;
+  snap->version = text.version;
   const std::int64_t today = clock_.now_s() / 86400;
-  for (std::string line; std::getline(in, line);) {
+  for_each_line(text.content, [&](std::string_view line) {
     if (auto entry = parse_shadow_line(line, today)) {
       const std::string name = entry->name;
       snap->users.try_emplace(name, std::move(*entry));
     }
-  }
-  if (in.bad()) return nullptr;
+  });
+  ::explicit_bzero(text.content.data(), text.content.size());  // it held every hash
   return snap;
 }
 
@@ -104,15 +86,15 @@ PasswordLookup UnixStore::find_password(std::string_view username) const {
 
 void UnixStore::refresh() noexcept {
   try {
-    const auto stamp = stamp_of(path_);
+    FileVersion version;
     {
       std::lock_guard lock(mutex_);
-      if (!stamp || *stamp == snapshot_->stamp) return;
+      version = snapshot_->version;
     }
-    if (auto fresh = load()) {
-      std::lock_guard lock(mutex_);
-      snapshot_ = std::move(fresh);
-    }
+    if (!may_have_changed(path_, version)) return;
+    auto fresh = load();
+    std::lock_guard lock(mutex_);
+    snapshot_ = std::move(fresh);
   } catch (const std::exception&) {
     // Keep the last good snapshot.
   }
