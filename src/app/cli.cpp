@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <sstream>
 
@@ -112,6 +113,32 @@ std::int64_t parse_seconds(const std::string& text) {
     throw Failure{2, "--expires: \"" + text + "\" is not a duration like 30d, 12h or 90m"};
   }
   return std::chrono::duration_cast<std::chrono::seconds>(*parsed).count();
+}
+
+// Writes `line` in place of the first line for which `same` is true, or appends it; every other
+// line is kept. The file is replaced atomically (FILE.tmp + rename); a new file gets mode 0600.
+// Returns true when a line was replaced.
+bool upsert_line(const std::string& file, const std::string& line,
+                 const std::function<bool(const std::string&)>& same) {
+  std::string text;
+  bool replaced = false;
+  if (std::ifstream in(file); in) {
+    for (std::string l; std::getline(in, l);) {
+      const bool here = !replaced && same(l);
+      replaced = replaced || here;
+      text += (here ? line : l) + "\n";
+    }
+  }
+  if (!replaced) text += line + "\n";
+  const std::string tmp = file + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw Failure{1, "cannot write " + tmp + ": " + std::strerror(errno)};
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  if (!ok || std::rename(tmp.c_str(), file.c_str()) != 0) {
+    throw Failure{1, "cannot write " + file + ": " + std::strerror(errno)};
+  }
+  return replaced;
 }
 
 // HA1 for every base Digest algorithm, so any configured algorithm works for this user.
@@ -310,29 +337,8 @@ int main(int argc, char** argv) {
       }
       const std::string line =
           name + ":" + auth::hash_bcrypt(get_password(password_stdin, "Password: ", true), cost);
-      std::vector<std::string> lines;
-      bool replaced = false;
-      if (std::ifstream in(file); in) {
-        for (std::string l; std::getline(in, l);) {
-          if (l.starts_with(name + ":")) {
-            lines.push_back(line);
-            replaced = true;
-          } else {
-            lines.push_back(l);
-          }
-        }
-      }
-      if (!replaced) lines.push_back(line);
-      const std::string tmp = file + ".tmp";
-      const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-      if (fd < 0) throw Failure{1, "cannot write " + tmp + ": " + std::strerror(errno)};
-      std::string text;
-      for (const auto& l : lines) text += l + "\n";
-      const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-      ::close(fd);
-      if (!ok || std::rename(tmp.c_str(), file.c_str()) != 0) {
-        throw Failure{1, "cannot write " + file + ": " + std::strerror(errno)};
-      }
+      const bool replaced =
+          upsert_line(file, line, [&](const std::string& l) { return l.starts_with(name + ":"); });
       std::cout << (replaced ? "updated " : "added ") << name << " in " << file << "\n";
       return 0;
     }
@@ -365,32 +371,12 @@ int main(int argc, char** argv) {
       const std::string line = stores::format_htdigest_line(entry);
       // Replaces the first line for the same user, realm and algorithm (Apache's htdigest
       // replaces the first line for the user and realm); keeps every other line as it is.
-      std::vector<std::string> lines;
-      bool replaced = false;
-      if (std::ifstream in(file); in) {
-        for (std::string l; std::getline(in, l);) {
-          const auto old = stores::parse_htdigest_line(l);
-          const auto* e = std::get_if<stores::HtdigestEntry>(&old);
-          if (!replaced && e != nullptr && e->username == name && e->realm == realm &&
-              e->algorithm == algorithm) {
-            lines.push_back(line);
-            replaced = true;
-          } else {
-            lines.push_back(l);
-          }
-        }
-      }
-      if (!replaced) lines.push_back(line);
-      const std::string tmp = file + ".tmp";
-      const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-      if (fd < 0) throw Failure{1, "cannot write " + tmp + ": " + std::strerror(errno)};
-      std::string text;
-      for (const auto& l : lines) text += l + "\n";
-      const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-      ::close(fd);
-      if (!ok || std::rename(tmp.c_str(), file.c_str()) != 0) {
-        throw Failure{1, "cannot write " + file + ": " + std::strerror(errno)};
-      }
+      const bool replaced = upsert_line(file, line, [&](const std::string& l) {
+        const auto old = stores::parse_htdigest_line(l);
+        const auto* e = std::get_if<stores::HtdigestEntry>(&old);
+        return e != nullptr && e->username == name && e->realm == realm &&
+               e->algorithm == algorithm;
+      });
       std::cout << (replaced ? "updated " : "added ") << name << " in realm " << realm << " ("
                 << stores::to_string(algorithm) << ") in " << file << "\n";
       return 0;
