@@ -12,8 +12,11 @@ ROWS = [
     ("gatehouse_apikey", "gatehouse  /auth/whoami X-API-Key"),
     ("gatehouse_basic_argon2id_db", "gatehouse  /auth/whoami Basic, argon2id db user *"),
     ("gatehouse_basic_bcrypt_htpasswd", "gatehouse  /auth/whoami Basic, bcrypt htpasswd *"),
+    ("gatehouse_digest_md5", "gatehouse  /auth/whoami Digest MD5 htdigest **"),
+    ("gatehouse_digest_sha256", "gatehouse  /auth/whoami Digest SHA-256 htdigest **"),
     ("nginx_return200", "nginx      return 200 (public)"),
     ("nginx_auth_basic_bcrypt", "nginx      auth_basic, bcrypt htpasswd"),
+    ("apache_digest_md5", "apache     mod_auth_digest MD5 htdigest **"),
     ("uvicorn_public", "uvicorn    GET /healthz (public)"),
     ("uvicorn_apikey", "uvicorn    /auth/whoami X-API-Key"),
     ("uvicorn_basic_bcrypt", "uvicorn    /auth/whoami Basic, bcrypt"),
@@ -25,6 +28,8 @@ THROUGHPUT_TARGETS = [
     ("gatehouse_apikey", "nginx_return200", "API key vs nginx return 200", 1.0),
     ("gatehouse_basic_bcrypt_htpasswd", "nginx_auth_basic_bcrypt",
      "Basic bcrypt htpasswd vs nginx auth_basic", 50.0),
+    ("gatehouse_digest_md5", "apache_digest_md5", "Digest MD5 vs Apache Digest MD5", 5.0),
+    ("gatehouse_digest_sha256", "apache_digest_md5", "Digest SHA-256 vs Apache Digest MD5", 5.0),
     ("gatehouse_public", "uvicorn_public", "public vs uvicorn public", 6.0),
     ("gatehouse_apikey", "uvicorn_apikey", "API key vs uvicorn API key", 6.0),
     ("gatehouse_basic_argon2id_db", "uvicorn_basic_bcrypt",
@@ -101,6 +106,13 @@ def main():
                    + "; ".join(notes))
     out.append("* after the first request the verified-credential cache answers: no argon2id/bcrypt")
     out.append("  per request (nginx and uvicorn recompute bcrypt on every request).")
+    out.append("** qop=auth; each wrk thread reuses its nonces with an increasing nc (bench/digest.lua);")
+    out.append("   gatehouse checks nc per nonce, Apache does not (AuthDigestNcCheck Off, its default).")
+    for name, label in ROWS:
+        path = d / f"{name}.wrk.txt"
+        if path.exists() and (m := re.search(r"(\d+) requests reused a busy slot", path.read_text())):
+            if int(m.group(1)):
+                out.append(f"   {name}: {m.group(1)} requests reused a busy nonce slot")
     out.append("")
     out.append(f"{'throughput target (gatehouse / peer, requests/s)':<52} {'ratio':>9} {'target':>8}  met")
     out.append("-" * 80)

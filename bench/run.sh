@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# gatehouse against nginx and FastAPI/uvicorn, in one run, on this machine (docs/perf.md).
+# gatehouse against nginx, Apache httpd (Digest) and FastAPI/uvicorn, in one run, on this machine
+# (docs/perf.md).
 #
 #   bench/run.sh            10 s of wrk per row (DURATION=N to change)
 #   bench/run.sh --quick    3 s per row: checks that the script and every peer work
 #
-# Starts gatehouse (release build), nginx and uvicorn on free 127.0.0.1 ports, everything in a
+# Starts gatehouse (release build), nginx, Apache and uvicorn on free 127.0.0.1 ports, everything in a
 # temp dir that a trap removes; checks that each peer answers 200 to good credentials and 401 to
 # bad ones BEFORE loading it; runs wrk against each route; prints requests/s, p50, p99 and the
 # ratios the targets are stated in. Raw wrk output and the table go to bench/results/<stamp>/.
@@ -19,7 +20,7 @@
 #                   installed); "--loop asyncio --http h11" gives the pure-Python stack
 set -euo pipefail
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
 
 QUICK=0
 while [[ $# -gt 0 ]]; do
@@ -49,7 +50,7 @@ die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 # ------------------------------------------------------------------------------------------ tools
 missing_tools() {
   local t
-  for t in wrk nginx htpasswd curl setsid timeout; do command -v "$t" >/dev/null || echo "$t"; done
+  for t in wrk nginx apache2 htpasswd curl setsid timeout; do command -v "$t" >/dev/null || echo "$t"; done
   [[ -x $PY ]] || { echo "$PY"; return; }
   local m
   for m in fastapi uvicorn bcrypt; do "$PY" -c "import $m" 2>/dev/null || echo "python3-$m"; done
@@ -99,14 +100,14 @@ trap cleanup EXIT
 trap 'say "interrupted"; exit 130' INT TERM
 
 # Bound the whole run: start-up and checks (~2 min at most) plus each wrk run with slack.
-MAX_SECONDS=$((180 + 9 * (DURATION + 20)))
+MAX_SECONDS=$((180 + 12 * (DURATION + 20)))
 setsid bash -c "sleep $MAX_SECONDS; echo 'bench: time limit ($MAX_SECONDS s) reached' >&2; \
 kill -TERM $$" </dev/null &
 WATCHDOG=$!
 disown "$WATCHDOG"
 
 mkdir -p "$RESULTS"
-chmod 0755 "$WORK"  # nginx workers run as nobody when started by root: they read htpasswd + file
+chmod 0755 "$WORK"  # nginx workers (nobody) and Apache's children (www-data) read files in it
 
 free_port() {
   "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -114,8 +115,12 @@ free_port() {
 GH_PORT=$(free_port)
 NG_PORT=$(free_port)
 UV_PORT=$(free_port)
+AP_PORT=$(free_port)
 while [[ $NG_PORT == "$GH_PORT" ]]; do NG_PORT=$(free_port); done
 while [[ $UV_PORT == "$GH_PORT" || $UV_PORT == "$NG_PORT" ]]; do UV_PORT=$(free_port); done
+while [[ $AP_PORT == "$GH_PORT" || $AP_PORT == "$NG_PORT" || $AP_PORT == "$UV_PORT" ]]; do
+  AP_PORT=$(free_port)
+done
 
 start() {  # start NAME CMD...: run CMD in its own process group, output to $WORK/NAME.log
   local name=$1
@@ -153,6 +158,17 @@ say "htpasswd -B -C $BCRYPT_COST for $HT_USER"
 htpasswd -i -B -C "$BCRYPT_COST" -c "$HTPASSWD" "$HT_USER" <<<"$HT_PASS" 2>/dev/null
 chmod 0644 "$HTPASSWD"
 
+DG_USER=carol                # Digest, in the htdigest file gatehouse and Apache use
+DG_PASS="dg-$(rand)"
+DG_REALM=gatehouse           # gatehouse's default [auth] realm; Apache's AuthName
+HTDIGEST="$WORK/htdigest"
+say "gatehouse htdigest: $DG_USER in realm $DG_REALM, an MD5 line (Apache's format) and a SHA-256 line"
+for alg in MD5 SHA-256; do
+  "$GATEHOUSE_BIN" htdigest "$HTDIGEST" "$DG_REALM" "$DG_USER" --password-stdin --algorithm "$alg" \
+    <<<"$DG_PASS" >/dev/null
+done
+chmod 0644 "$HTDIGEST"
+
 # --------------------------------------------------------------------------------------- gatehouse
 GH_DATA="$WORK/gatehouse-data"
 GH_CONF="$WORK/gatehouse.toml"
@@ -165,10 +181,16 @@ access = ""
 level = "warn"
 
 [auth]
-schemes = ["apikey", "basic"]
+schemes = ["apikey", "basic", "digest"]
 
 [auth.basic]
 stores = ["db", "htpasswd:$HTPASSWD"]
+
+[auth.digest]
+algorithms = ["SHA-256", "MD5"]
+qop = ["auth"]
+nonce_lifetime = "1h"
+stores = ["htdigest:$HTDIGEST"]
 EOF
 GH=("$GATEHOUSE_BIN")
 "${GH[@]}" user add "$DB_USER" --password-stdin --config "$GH_CONF" --data "$GH_DATA" \
@@ -212,6 +234,67 @@ http {
 EOF
 start nginx nginx -p "$NG" -e "$WORK/nginx.log" -c "$NG/nginx.conf" -g 'daemon off;'
 
+# ----------------------------------------------------------------------------------------- Apache
+# mpm_event, 2 processes x 64 threads (either process can hold all 64 connections; with 32 threads
+# each, wrk saw read errors, probably event closing keep-alive connections of the busier process;
+# no process spawning during the run),
+# mod_auth_digest (MD5: the only algorithm Apache 2.4 has) over the htdigest file's MD5 line,
+# serving a small static file. Apache refuses to run as root: its children run as www-data.
+AP="$WORK/apache"
+AP_MODULES=/usr/lib/apache2/modules
+mkdir -p "$AP/www/auth"
+printf '{"user":"%s","scheme":"digest"}\n' "$DG_USER" >"$AP/www/auth/whoami"
+chmod 0755 "$AP" "$AP/www" "$AP/www/auth" && chmod 0644 "$AP/www/auth/whoami"
+cat >"$AP/httpd.conf" <<EOF
+ServerRoot $AP
+ServerName 127.0.0.1
+Listen 127.0.0.1:$AP_PORT
+PidFile $AP/httpd.pid
+DefaultRuntimeDir $AP
+ErrorLog $WORK/apache.log
+LogLevel warn
+LoadModule mpm_event_module $AP_MODULES/mod_mpm_event.so
+LoadModule authn_core_module $AP_MODULES/mod_authn_core.so
+LoadModule authn_file_module $AP_MODULES/mod_authn_file.so
+LoadModule authz_core_module $AP_MODULES/mod_authz_core.so
+LoadModule authz_user_module $AP_MODULES/mod_authz_user.so
+LoadModule auth_digest_module $AP_MODULES/mod_auth_digest.so
+LoadModule mime_module $AP_MODULES/mod_mime.so
+TypesConfig /dev/null
+User www-data
+Group www-data
+StartServers 2
+ServerLimit 2
+ThreadsPerChild 64
+MaxRequestWorkers 128
+MinSpareThreads 32
+MaxSpareThreads 128
+MaxConnectionsPerChild 0
+KeepAlive On
+MaxKeepAliveRequests 0
+KeepAliveTimeout 30
+DocumentRoot $AP/www
+<Directory />
+  AllowOverride None
+  Require all denied
+</Directory>
+<Directory $AP/www>
+  Require all granted
+</Directory>
+<Location /auth/whoami>
+  ForceType application/json
+  AuthType Digest
+  AuthName "$DG_REALM"
+  AuthDigestProvider file
+  AuthUserFile $HTDIGEST
+  AuthDigestAlgorithm MD5
+  AuthDigestQop auth
+  AuthDigestNonceLifetime 3600
+  Require valid-user
+</Location>
+EOF
+start apache apache2 -f "$AP/httpd.conf" -D FOREGROUND
+
 # ---------------------------------------------------------------------------------------- uvicorn
 start uvicorn env BENCH_API_KEY="$API_KEY" BENCH_API_KEY_USER="$DB_USER" BENCH_HTPASSWD="$HTPASSWD" \
   "$PY" -m uvicorn fastapi_app:app --app-dir "$ROOT/bench" --host 127.0.0.1 --port "$UV_PORT" \
@@ -220,11 +303,13 @@ start uvicorn env BENCH_API_KEY="$API_KEY" BENCH_API_KEY_USER="$DB_USER" BENCH_H
 wait_ready gatehouse "http://127.0.0.1:$GH_PORT/healthz"
 wait_ready nginx "http://127.0.0.1:$NG_PORT/healthz"
 wait_ready uvicorn "http://127.0.0.1:$UV_PORT/healthz"
+wait_ready apache "http://127.0.0.1:$AP_PORT/"
 sleep 1  # let uvicorn's second worker come up
 
 GHB="http://127.0.0.1:$GH_PORT"
 NGB="http://127.0.0.1:$NG_PORT"
 UVB="http://127.0.0.1:$UV_PORT"
+APB="http://127.0.0.1:$AP_PORT"
 
 # ----------------------------------------------------------------------------- correctness checks
 # A peer that lets everyone in looks very fast: check 200 for good and 401 for bad credentials.
@@ -266,7 +351,41 @@ check 200 '' "public (return 200)" "$NGB/healthz"
 check 401 '' "no credentials" "$NGB/auth/whoami"
 check 200 "\"$HT_USER\"" "Basic $HT_USER (bcrypt htpasswd)" "$NGB/auth/whoami" "${H_HT[@]}"
 check 401 '' "Basic $HT_USER, wrong password" "$NGB/auth/whoami" "${H_HTBAD[@]}"
+# Digest: headers computed by bench/digest_client.py for a fresh challenge (nc=00000001), and curl's
+# own Digest as a second client (curl answers the first challenge: SHA-256 on gatehouse).
+digest_header() {  # digest_header BASE ALGORITHM PASSWORD
+  "$PY" "$ROOT/bench/digest_client.py" header "$1/auth/whoami" "$2" "$DG_USER" <<<"$3" ||
+    echo "Digest no-challenge"
+}
+for peer in gatehouse apache; do
+  base=$([[ $peer == gatehouse ]] && echo "$GHB" || echo "$APB")
+  algs=$([[ $peer == gatehouse ]] && echo "MD5 SHA-256" || echo "MD5")
+  for alg in $algs; do
+    good=$(digest_header "$base" "$alg" "$DG_PASS")
+    check 200 "\"$DG_USER\"" "Digest $alg $DG_USER" "$base/auth/whoami" -H "Authorization: $good"
+    if [[ $peer == gatehouse ]]; then  # Apache does not check nc by default (AuthDigestNcCheck Off)
+      check 401 '' "Digest $alg $DG_USER, the same nc again (replay)" "$base/auth/whoami" \
+        -H "Authorization: $good"
+    fi
+    bad=$(digest_header "$base" "$alg" "wrong-$DG_PASS")
+    check 401 '' "Digest $alg $DG_USER, wrong password" "$base/auth/whoami" -H "Authorization: $bad"
+  done
+  check 200 "\"$DG_USER\"" "curl --digest $DG_USER" "$base/auth/whoami" --digest -u "$DG_USER:$DG_PASS"
+  check 401 '' "curl --digest $DG_USER, wrong password" "$base/auth/whoami" \
+    --digest -u "$DG_USER:wrong-$DG_PASS"
+done
+check 401 '' "no credentials" "$APB/auth/whoami"
 ((CHECK_FAILED == 0)) || die "a peer failed its credential checks; not benchmarking it"
+
+# Challenges for bench/digest.lua: per wrk thread, one nonce per "slot" (connections per thread +
+# 16); each slot reuses its nonce with an increasing nc (see the top of bench/digest.lua).
+DIGEST_SLOTS=$((CONNECTIONS / WRK_THREADS + 16))
+for spec in gatehouse:MD5:"$GHB" gatehouse:SHA-256:"$GHB" apache:MD5:"$APB"; do
+  IFS=: read -r peer alg base <<<"$spec"
+  "$PY" "$ROOT/bench/digest_client.py" challenges "$base/auth/whoami" "$alg" \
+    $((WRK_THREADS * DIGEST_SLOTS)) >"$WORK/challenges.$peer.$alg" ||
+    die "could not fetch $alg challenges from $peer"
+done
 
 # ------------------------------------------------------------------------------------------- load
 {
@@ -276,6 +395,8 @@ check 401 '' "Basic $HT_USER, wrong password" "$NGB/auth/whoami" "${H_HTBAD[@]}"
   echo "load_before: $(cut -d' ' -f1-3 /proc/loadavg); compilers running: $(pgrep -c cc1plus || true)"
   echo "gatehouse: $("$GATEHOUSE_BIN" --version 2>&1 | head -1) ($GATEHOUSE_BIN), threads=2, access log off"
   echo "nginx: $(nginx -v 2>&1 | sed 's/.*: //'), 2 workers, reuseport, access_log off"
+  echo "apache: $(apache2 -v | sed -n 's/^Server version: //p'), mpm_event 2 x 64 threads, mod_auth_digest MD5 qop=auth, AuthDigestNcCheck off (default), no access log"
+  echo "digest: bench/digest.lua, $DIGEST_SLOTS nonces per wrk thread, each reused with an increasing nc; gatehouse nonce_lifetime 1h, Apache AuthDigestNonceLifetime 3600"
   echo "uvicorn: $("$PY" -c 'import uvicorn, fastapi; print(uvicorn.__version__, "fastapi", fastapi.__version__)'), 2 workers, ${UVICORN_ARGS:-loop=$("$PY" -c 'import uvloop' 2>/dev/null && echo uvloop || echo asyncio), http=$("$PY" -c 'import httptools' 2>/dev/null && echo httptools || echo h11)}"
   echo "wrk: -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s --latency --timeout 10s"
   echo "bcrypt cost: $BCRYPT_COST (htpasswd -B), argon2id: gatehouse default"
@@ -301,9 +422,16 @@ bench gatehouse_public "$GHB/healthz"
 bench gatehouse_apikey "$GHB/auth/whoami" "${H_KEY[@]}"
 bench gatehouse_basic_argon2id_db "$GHB/auth/whoami" "${H_DB[@]}"
 bench gatehouse_basic_bcrypt_htpasswd "$GHB/auth/whoami" "${H_HT[@]}"
+digest_bench() {  # digest_bench NAME PEER ALGORITHM BASE
+  DIGEST_NONCES="$WORK/challenges.$2.$3" DIGEST_SLOTS=$DIGEST_SLOTS DIGEST_USER=$DG_USER \
+    DIGEST_PASSWORD=$DG_PASS DIGEST_ALGORITHM=$3 bench "$1" "$4/auth/whoami" -s "$ROOT/bench/digest.lua"
+}
+digest_bench gatehouse_digest_md5 gatehouse MD5 "$GHB"
+digest_bench gatehouse_digest_sha256 gatehouse SHA-256 "$GHB"
 curl -s --max-time 5 "$GHB/metrics" >"$RESULTS/gatehouse_metrics.txt" || true
 bench nginx_return200 "$NGB/healthz"
 bench nginx_auth_basic_bcrypt "$NGB/auth/whoami" "${H_HT[@]}"
+digest_bench apache_digest_md5 apache MD5 "$APB"
 bench uvicorn_public "$UVB/healthz"
 bench uvicorn_apikey "$UVB/auth/whoami" "${H_KEY[@]}"
 bench uvicorn_basic_bcrypt "$UVB/auth/whoami" "${H_HT[@]}"

@@ -12,7 +12,7 @@ build_pkgs=(
 test_pkgs=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev clang-format
   curl httpie python3-httpx python3-requests apache2-utils
-  nginx-light wrk python3-fastapi python3-uvicorn python3-uvloop python3-httptools python3-bcrypt
+  nginx-light apache2 wrk python3-fastapi python3-uvicorn python3-uvloop python3-httptools python3-bcrypt
 )
 
 want=("${build_pkgs[@]}")
