@@ -168,6 +168,9 @@ void seed_demo(state::StateStore& store, const std::string& realm, std::int64_t 
   }
 }
 
+// How this binary was invoked, for the lines the banner suggests.
+std::string program_name = "gatehouse";
+
 void print_banner(const Config& config, const std::vector<std::uint16_t>& ports, bool demo) {
   const std::string host =
       config.server.listen.empty()
@@ -181,8 +184,9 @@ void print_banner(const Config& config, const std::vector<std::uint16_t>& ports,
               << "\ntry:\n"
               << "  curl -u demo:demo " << base << "/auth/whoami\n"
               << "  http -a admin:admin " << base << "/auth/whoami\n"
-              << "  gatehouse apikey create demo --name laptop --data " << config.data_dir
-              << "   # then: curl -H 'X-API-Key: gh_...' " << base << "/auth/whoami\n"
+              << "  " << program_name << " apikey create demo --name laptop --data "
+              << config.data_dir << "   # then: curl -H 'X-API-Key: gh_...' " << base
+              << "/auth/whoami\n"
               << "  curl " << base << "/metrics\n";
   }
   std::cerr.flush();
@@ -221,6 +225,7 @@ std::unique_ptr<state::StateStore> open_store(const Common& common) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 0 && argv[0] != nullptr) program_name = argv[0];
   CLI::App app{"gatehouse: an authenticating HTTP API server", "gatehouse"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(GATEHOUSE_VERSION));

@@ -30,14 +30,19 @@ bool is_lower_hex(std::string_view s, std::size_t length) noexcept {
   return true;
 }
 
+// Fetched once: EVP_md5() and friends make every EVP_Digest look the algorithm up again, under
+// a lock shared by all threads (bench/perf.md).
 const EVP_MD* evp_md(DigestAlgorithm algorithm) noexcept {
+  static EVP_MD* const md5 = EVP_MD_fetch(nullptr, "MD5", nullptr);
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  static EVP_MD* const sha512_256 = EVP_MD_fetch(nullptr, "SHA512-256", nullptr);
   switch (base(algorithm)) {
     case DigestAlgorithm::md5:
-      return EVP_md5();
+      return md5;
     case DigestAlgorithm::sha256:
-      return EVP_sha256();
+      return sha256;
     default:
-      return EVP_sha512_256();
+      return sha512_256;
   }
 }
 

@@ -78,21 +78,28 @@ NonceService::NonceService(std::string secret, std::string realm,
   if (secret_.size() < 16) throw std::invalid_argument("digest nonce secret shorter than 16 bytes");
   if (lifetime_.count() <= 0) throw std::invalid_argument("digest nonce lifetime must be positive");
   if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  const std::string_view key = secret_.reveal();
+  crypto_auth_hmacsha256_init(&keyed_, reinterpret_cast<const unsigned char*>(key.data()),
+                              key.size());
+  crypto_auth_hmacsha256_update(&keyed_, reinterpret_cast<const unsigned char*>(kLabel.data()),
+                                kLabel.size());
+  crypto_auth_hmacsha256_update(&keyed_, reinterpret_cast<const unsigned char*>(realm_.data()),
+                                realm_.size());
+}
+
+NonceService::~NonceService() {
+  sodium_memzero(&keyed_, sizeof keyed_);
 }
 
 std::string NonceService::mac(std::string_view issued_and_random) const {
-  std::string input;
-  input.reserve(kLabel.size() + realm_.size() + issued_and_random.size());
-  input.append(kLabel).append(realm_).append(issued_and_random);
-  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-  unsigned int length = 0;
-  const std::string_view key = secret_.reveal();
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(input.data()), input.size(), out.data(),
-           &length) == nullptr ||
-      length < kMacBytes) {
-    return {};
-  }
+  // HMAC(secret, label ‖ realm ‖ time ‖ random), from a state keyed (and fed the fixed prefix)
+  // once at construction.
+  crypto_auth_hmacsha256_state state = keyed_;
+  crypto_auth_hmacsha256_update(&state,
+                                reinterpret_cast<const unsigned char*>(issued_and_random.data()),
+                                issued_and_random.size());
+  std::array<unsigned char, crypto_auth_hmacsha256_BYTES> out{};
+  crypto_auth_hmacsha256_final(&state, out.data());
   return std::string(reinterpret_cast<const char*>(out.data()), kMacBytes);
 }
 

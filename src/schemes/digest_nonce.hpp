@@ -13,6 +13,8 @@
 //
 // The nonce says nothing about nonce counts: replays within the lifetime are NonceCounter's job
 // (digest_replay.hpp).
+#include <sodium.h>
+
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -45,6 +47,9 @@ class NonceService {
   // a start-up error). `clock` must outlive the service.
   NonceService(std::string secret, std::string realm, std::chrono::milliseconds lifetime,
                const Clock& clock);
+  ~NonceService();
+  NonceService(const NonceService&) = delete;
+  NonceService& operator=(const NonceService&) = delete;
 
   std::string issue() const;
   NonceCheck check(std::string_view nonce) const;
@@ -58,6 +63,7 @@ class NonceService {
   std::string mac(std::string_view issued_and_random) const;
 
   Secret secret_;
+  crypto_auth_hmacsha256_state keyed_{};
   std::string realm_;
   std::chrono::milliseconds lifetime_;
   const Clock& clock_;
