@@ -23,6 +23,7 @@
 #include "stores/htdigest_store.hpp"
 #include "stores/htpasswd_store.hpp"
 #include "util/clock.hpp"
+#include "util/encoding.hpp"
 #include "util/log.hpp"
 
 namespace gatehouse::cli {
@@ -350,15 +351,10 @@ int main(int argc, char** argv) {
     if (*htdigest) {
       const std::string name = user_name;
       const std::string& realm = digest_realm;
-      const auto has_control = [](const std::string& text) {
-        return std::any_of(text.begin(), text.end(), [](char c) {
-          return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-        });
-      };
-      if (name.empty() || name.find(':') != std::string::npos || has_control(name)) {
+      if (name.empty() || name.find(':') != std::string::npos || util::has_control_chars(name)) {
         throw Failure{2, "USER must be non-empty and contain no ':' or control characters"};
       }
-      if (realm.empty() || realm.find(':') != std::string::npos || has_control(realm)) {
+      if (realm.empty() || realm.find(':') != std::string::npos || util::has_control_chars(realm)) {
         throw Failure{2, "REALM must be non-empty and contain no ':' or control characters"};
       }
       const auto parsed = schemes::parse_digest_algorithm(digest_algorithm);

@@ -7,15 +7,7 @@
 
 namespace gatehouse::schemes {
 
-namespace {
-bool has_control(std::string_view s) noexcept {
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7F) return true;
-  }
-  return false;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Parsed parse_basic_credentials(std::string_view token68) {
   if (token68.empty()) return Parsed::malformed("Basic credentials are empty");
@@ -36,7 +28,7 @@ Parsed parse_basic_credentials(std::string_view token68) {
   if (!util::is_valid_utf8(user) || !util::is_valid_utf8(password)) {
     return Parsed::malformed("Basic credentials are not UTF-8 (RFC 7617 charset=\"UTF-8\")");
   }
-  if (has_control(user) || has_control(password)) {
+  if (util::has_control_chars(user) || util::has_control_chars(password)) {
     return Parsed::malformed("Basic credentials contain control characters");
   }
   auto normalized = auth::normalize_username(user);

@@ -14,21 +14,6 @@ namespace gatehouse::schemes {
 
 namespace {
 
-Ha1Algorithm ha1_algorithm(DigestAlgorithm algorithm) {
-  switch (base(algorithm)) {
-    case DigestAlgorithm::sha256:
-      return Ha1Algorithm::sha256;
-    case DigestAlgorithm::sha512_256:
-      return Ha1Algorithm::sha512_256;
-    case DigestAlgorithm::md5:
-    case DigestAlgorithm::md5_sess:
-    case DigestAlgorithm::sha256_sess:
-    case DigestAlgorithm::sha512_256_sess:
-      break;
-  }
-  return Ha1Algorithm::md5;
-}
-
 bool equal_hex(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }

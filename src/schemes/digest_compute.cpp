@@ -199,4 +199,27 @@ std::string userhash(DigestAlgorithm algorithm, std::string_view username, std::
   return digest_hex(algorithm, join(username, realm));
 }
 
+DigestAlgorithm to_digest_algorithm(Ha1Algorithm algorithm) noexcept {
+  switch (algorithm) {
+    case Ha1Algorithm::md5:
+      return DigestAlgorithm::md5;
+    case Ha1Algorithm::sha256:
+      return DigestAlgorithm::sha256;
+    case Ha1Algorithm::sha512_256:
+      return DigestAlgorithm::sha512_256;
+  }
+  return DigestAlgorithm::md5;
+}
+
+Ha1Algorithm ha1_algorithm(DigestAlgorithm algorithm) noexcept {
+  switch (base(algorithm)) {
+    case DigestAlgorithm::sha256:
+      return Ha1Algorithm::sha256;
+    case DigestAlgorithm::sha512_256:
+      return Ha1Algorithm::sha512_256;
+    default:
+      return Ha1Algorithm::md5;
+  }
+}
+
 }  // namespace gatehouse::schemes

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "gatehouse/credential_store.hpp"
 #include "gatehouse/secret.hpp"
 
 namespace gatehouse::schemes {
@@ -33,6 +34,11 @@ DigestAlgorithm base(DigestAlgorithm algorithm) noexcept;
 bool is_sess(DigestAlgorithm algorithm) noexcept;
 // Length of the algorithm's hex output: 32 for MD5, 64 for SHA-256 and SHA-512-256.
 std::size_t hex_length(DigestAlgorithm algorithm) noexcept;
+
+// A store's HA1 algorithm (include/gatehouse/credential_store.hpp) as a Digest algorithm, and
+// the base algorithm whose HA1 a (possibly -sess) Digest algorithm uses.
+DigestAlgorithm to_digest_algorithm(Ha1Algorithm algorithm) noexcept;
+Ha1Algorithm ha1_algorithm(DigestAlgorithm algorithm) noexcept;
 
 // Case-insensitive "auth" / "auth-int".
 std::optional<DigestQop> parse_digest_qop(std::string_view value) noexcept;

@@ -72,13 +72,6 @@ bool is_attr_char(char c) noexcept {
   }
 }
 
-bool has_control(std::string_view s) noexcept {
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7F) return true;
-  }
-  return false;
-}
-
 // RFC 8187 ext-value = charset "'" [ language ] "'" value-chars, UTF-8 only. The decoded value
 // must be non-empty UTF-8 without controls.
 std::optional<std::string> decode_ext_value(std::string_view in) {
@@ -109,7 +102,7 @@ std::optional<std::string> decode_ext_value(std::string_view in) {
       return std::nullopt;
     }
   }
-  if (out.empty() || !util::is_valid_utf8(out) || has_control(out)) return std::nullopt;
+  if (out.empty() || !util::is_valid_utf8(out) || util::has_control_chars(out)) return std::nullopt;
   return out;
 }
 

@@ -18,17 +18,6 @@ std::uint64_t next_version() {
 }  // namespace
 
 namespace {
-std::string_view algorithm_name(Ha1Algorithm algorithm) {
-  switch (algorithm) {
-    case Ha1Algorithm::md5:
-      return "MD5";
-    case Ha1Algorithm::sha256:
-      return "SHA-256";
-    case Ha1Algorithm::sha512_256:
-      return "SHA-512-256";
-  }
-  return "MD5";
-}
 std::string ha1_key(std::string_view algorithm, std::string_view realm, std::string_view user) {
   std::string key;
   key.reserve(algorithm.size() + realm.size() + user.size() + 2);
@@ -110,7 +99,7 @@ std::shared_ptr<const DbStore::Snapshot> DbStore::load(
 Ha1Lookup DbStore::find_ha1(std::string_view name, bool is_userhash, std::string_view realm,
                             Ha1Algorithm algorithm) const {
   const Snapshot& snap = current();
-  const std::string_view alg = algorithm_name(algorithm);
+  const std::string_view alg = schemes::to_string(schemes::to_digest_algorithm(algorithm));
   std::string username(name);
   if (is_userhash) {
     const auto it = snap.userhash.find(ha1_key(alg, realm, name));

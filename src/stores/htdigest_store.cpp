@@ -14,6 +14,7 @@
 
 #include "schemes/digest_compute.hpp"
 #include "stores/watched_file.hpp"
+#include "util/encoding.hpp"
 #include "util/string_map.hpp"
 
 namespace gatehouse::stores {
@@ -36,27 +37,8 @@ std::size_t index_of(Ha1Algorithm algorithm) noexcept {
   return 0;
 }
 
-schemes::DigestAlgorithm digest_algorithm(Ha1Algorithm algorithm) noexcept {
-  switch (algorithm) {
-    case Ha1Algorithm::md5:
-      return schemes::DigestAlgorithm::md5;
-    case Ha1Algorithm::sha256:
-      return schemes::DigestAlgorithm::sha256;
-    case Ha1Algorithm::sha512_256:
-      return schemes::DigestAlgorithm::sha512_256;
-  }
-  return schemes::DigestAlgorithm::md5;
-}
-
 std::size_t hex_digits(Ha1Algorithm algorithm) noexcept {
   return algorithm == Ha1Algorithm::md5 ? 32 : 64;
-}
-
-bool has_control_char(std::string_view text) noexcept {
-  for (unsigned char c : text) {
-    if (c < 0x20 || c == 0x7f) return true;
-  }
-  return false;
 }
 
 bool is_hex(std::string_view text) noexcept {
@@ -103,15 +85,7 @@ std::string_view next_field(std::string_view& rest) noexcept {
 }  // namespace
 
 std::string_view to_string(Ha1Algorithm algorithm) noexcept {
-  switch (algorithm) {
-    case Ha1Algorithm::md5:
-      return "MD5";
-    case Ha1Algorithm::sha256:
-      return "SHA-256";
-    case Ha1Algorithm::sha512_256:
-      return "SHA-512-256";
-  }
-  return "MD5";
+  return schemes::to_string(schemes::to_digest_algorithm(algorithm));
 }
 
 std::string format_htdigest_line(const HtdigestEntry& entry) {
@@ -138,9 +112,9 @@ std::variant<std::monostate, HtdigestEntry, std::string> parse_htdigest_line(
   const std::string_view username = next_field(rest);
   const std::string_view realm = next_field(rest);
   if (username.empty()) return std::string("empty user name");
-  if (has_control_char(username)) return std::string("control character in user name");
+  if (util::has_control_chars(username)) return std::string("control character in user name");
   if (realm.empty()) return std::string("empty realm");
-  if (has_control_char(realm)) return std::string("control character in realm");
+  if (util::has_control_chars(realm)) return std::string("control character in realm");
 
   // The field after the realm is the MD5 HA1 (Apache's form) unless it names an algorithm. Hex
   // never spells an algorithm name, so the two readings cannot be confused.
@@ -199,8 +173,8 @@ FileContents load_htdigest_file(const std::string& path) {
       if (!users.try_emplace(entry->username, index).second) return;  // first line wins
       if (new_user_and_realm) {
         for (const auto algorithm : kAllAlgorithms) {
-          std::string hash =
-              schemes::userhash(digest_algorithm(algorithm), entry->username, entry->realm);
+          std::string hash = schemes::userhash(schemes::to_digest_algorithm(algorithm),
+                                               entry->username, entry->realm);
           if (!hash.empty()) {
             snapshot.by_userhash[index_of(algorithm)].try_emplace(std::move(hash), index);
           }

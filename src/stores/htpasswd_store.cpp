@@ -1,6 +1,7 @@
 #include "stores/htpasswd_store.hpp"
 
 #include "stores/watched_file.hpp"
+#include "util/encoding.hpp"
 #include "util/string_map.hpp"
 
 #include <fcntl.h>
@@ -17,12 +18,6 @@ namespace gatehouse::stores {
 namespace {
 
 constexpr std::size_t kMaxLineBytes = 4096;
-bool has_control_char(std::string_view text) noexcept {
-  for (unsigned char c : text) {
-    if (c < 0x20 || c == 0x7f) return true;
-  }
-  return false;
-}
 
 }  // namespace
 
@@ -41,7 +36,7 @@ std::variant<std::monostate, HtpasswdEntry, std::string> parse_htpasswd_line(
   std::string_view hash = line.substr(colon + 1);
   hash = hash.substr(0, hash.find(':'));
   if (username.empty()) return std::string("empty user name");
-  if (has_control_char(username)) return std::string("control character in user name");
+  if (util::has_control_chars(username)) return std::string("control character in user name");
   if (hash.empty()) return std::string("empty hash");
   return HtpasswdEntry{std::string(username), std::string(hash)};
 }

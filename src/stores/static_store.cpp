@@ -26,23 +26,12 @@ PasswordLookup StaticStore::find_password(std::string_view username) const {
 }
 
 namespace {
-schemes::DigestAlgorithm digest_algorithm(Ha1Algorithm algorithm) {
-  switch (algorithm) {
-    case Ha1Algorithm::md5:
-      return schemes::DigestAlgorithm::md5;
-    case Ha1Algorithm::sha256:
-      return schemes::DigestAlgorithm::sha256;
-    case Ha1Algorithm::sha512_256:
-      return schemes::DigestAlgorithm::sha512_256;
-  }
-  return schemes::DigestAlgorithm::md5;
-}
 constexpr std::string_view kPlain = "{PLAIN}";
 }  // namespace
 
 Ha1Lookup StaticStore::find_ha1(std::string_view name, bool is_userhash, std::string_view realm,
                                 Ha1Algorithm algorithm) const {
-  const auto alg = digest_algorithm(algorithm);
+  const auto alg = schemes::to_digest_algorithm(algorithm);
   const PasswordRecord* record = nullptr;
   if (is_userhash) {
     // RFC 7616 §3.4.4: the client sent H(username ":" realm); few static users, so search.

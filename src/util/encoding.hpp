@@ -16,6 +16,14 @@ std::optional<std::string> hex_decode(std::string_view hex);
 std::optional<std::string> percent_decode(std::string_view in);
 // Valid UTF-8 (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF).
 bool is_valid_utf8(std::string_view s) noexcept;
+// True when `s` holds a C0 control character or DEL (never allowed in user names, realms,
+// credentials or header values).
+inline bool has_control_chars(std::string_view s) noexcept {
+  for (const unsigned char c : s) {
+    if (c < 0x20 || c == 0x7F) return true;
+  }
+  return false;
+}
 // Random bytes from the OS CSPRNG.
 std::string random_bytes(std::size_t n);
 
