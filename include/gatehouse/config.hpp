@@ -64,12 +64,29 @@ struct DigestConfig {
 
 struct AuthConfig {
   std::string realm = "gatehouse";
-  std::vector<std::string> schemes{"apikey", "basic"};
+  std::vector<std::string> schemes{"apikey", "bearer", "basic"};
   BasicConfig basic;
   DigestConfig digest;
   ApiKeyConfig apikey;
   std::vector<std::string> htpasswd_roles{"User"};  // roles given to htpasswd/htdigest users
   std::vector<StaticUser> static_users;             // [[auth.static.users]]
+};
+
+// Access and refresh tokens (SPEC §6). Enabled with the "bearer" scheme; needs the database.
+struct TokensConfig {
+  std::string issuer;                  // "iss"; empty = server.public_url
+  std::string audience = "gatehouse";  // "aud" of the access tokens we issue and accept
+  std::string alg = "EdDSA";           // EdDSA, ES256, RS256 or HS256
+  Duration access_ttl = std::chrono::minutes(10);
+  Duration refresh_ttl = std::chrono::days(14);
+  Duration session_max_age = std::chrono::days(30);  // absolute, from login
+  Duration session_idle = std::chrono::days(14);     // since the last login or refresh
+  Duration reuse_grace = std::chrono::seconds(10);   // a retired refresh token gets the same pair
+  Duration key_rotation = std::chrono::days(30);     // 0 = only by `gatehouse signing-key rotate`
+  Duration leeway = std::chrono::seconds(30);        // clock skew allowed on exp/nbf/iat
+  std::size_t cache_entries = 100000;                // verified access tokens kept in memory
+  // Who may call POST /auth/introspect besides Admin (resource servers' service accounts).
+  std::vector<std::string> introspection_roles{"Admin"};
 };
 
 struct CompatConfig {
@@ -81,12 +98,15 @@ struct Config {
   LogConfig log;
   StoreConfig store;
   AuthConfig auth;
+  TokensConfig tokens;
   CompatConfig compat;
   std::string data_dir = "gatehouse-data";
   std::string source;  // file it came from, for messages ("" = built-in defaults)
 
   // The store URL with the data-dir default applied.
   std::string store_url() const;
+  // tokens.issuer, or server.public_url when that is empty.
+  std::string issuer() const;
 };
 
 // Every problem found, each naming the file, line and key ("gatehouse.toml:12: auth.schemes: ...").

@@ -75,6 +75,13 @@ class CredentialStore {
     return {LookupStatus::unknown_user, {}, {}};
   }
   virtual ApiKeyLookup find_api_key(std::string_view id) const { return {}; }
+  // Whether the user exists here and is not disabled; nullopt when this store does not know
+  // them. Asked on every bearer-token request, so snapshot stores answer without copying.
+  virtual std::optional<bool> user_active(std::string_view username) const {
+    const PasswordLookup lookup = find_password(username);
+    if (lookup.status != LookupStatus::found) return std::nullopt;
+    return !lookup.record.disabled;
+  }
   // Capability digest_ha1. `name` is the username, or with `is_userhash` the client's
   // userhash H(username ":" realm) in the algorithm's hash (RFC 7616 §3.4.4).
   virtual Ha1Lookup find_ha1(std::string_view name, bool is_userhash, std::string_view realm,

@@ -27,6 +27,12 @@ struct DigestCredentials {
   Secret response;
 };
 
-using Credentials = std::variant<PasswordCredentials, ApiKeyCredentials, DigestCredentials>;
+// RFC 6750 §2.1: "Authorization: Bearer <token>".
+struct BearerCredentials {
+  Secret token;
+};
+
+using Credentials =
+    std::variant<PasswordCredentials, ApiKeyCredentials, DigestCredentials, BearerCredentials>;
 
 }  // namespace gatehouse

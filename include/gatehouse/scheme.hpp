@@ -36,6 +36,12 @@ class Scheme {
   virtual void append_challenges(std::vector<std::string>& out, bool stale) const {
     out.push_back(challenge());
   }
+  // What the Authenticator calls for a 401: append_challenges(), with `stale` set when this
+  // scheme answered OutcomeKind::stale. Schemes whose challenge reports why their credentials
+  // failed (Bearer's error="invalid_token", RFC 6750 §3) override it.
+  virtual void append_challenges_for(std::vector<std::string>& out, const Outcome& outcome) const {
+    append_challenges(out, outcome.kind == OutcomeKind::stale && outcome.scheme == name());
+  }
   // Verifies parsed credentials. `done` is called exactly once, possibly on another thread
   // (slow password hashes run on the worker pool).
   virtual void verify(Credentials credentials, const Request& request,

@@ -18,6 +18,7 @@
 #include "gatehouse/credential_store.hpp"
 #include "gatehouse/http.hpp"
 #include "gatehouse/identity.hpp"
+#include "gatehouse/outcome.hpp"
 
 namespace gatehouse {
 
@@ -34,6 +35,10 @@ struct Access {
 
 // `who` is null on Access::anyone routes.
 using Handler = std::function<Response(const Request& request, const Identity* who)>;
+// A handler whose answer needs slow work (a database write, a password hash): it calls `done`
+// exactly once, from any thread (typically a worker). `request` and `who` stay valid until then.
+using AsyncHandler =
+    std::function<void(const Request& request, const Identity* who, Completion<Response> done)>;
 
 class Server {
  public:
@@ -46,6 +51,7 @@ class Server {
 
   // Adds a route; `pattern` may contain {name} segments. Call before start()/run().
   void route(std::string method, std::string pattern, Access access, Handler handler);
+  void route_async(std::string method, std::string pattern, Access access, AsyncHandler handler);
   // Adds a credential store usable in [auth.basic] stores under its name().
   void add_store(StorePtr store);
 

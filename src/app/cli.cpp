@@ -22,6 +22,7 @@
 #include "state/state_store.hpp"
 #include "stores/htdigest_store.hpp"
 #include "stores/htpasswd_store.hpp"
+#include "tokens/key_ring.hpp"
 #include "util/clock.hpp"
 #include "util/encoding.hpp"
 #include "util/log.hpp"
@@ -293,6 +294,26 @@ int main(int argc, char** argv) {
   apikey_revoke->add_option("ID", key_id)->required();
   for (auto* sub : apikey->get_subcommands({})) add_common(sub, common);
 
+  auto* session = app.add_subcommand("session", "list or revoke login sessions (refresh tokens)");
+  session->require_subcommand(1);
+  std::string session_id;
+  bool session_all = false;
+  auto* session_list = session->add_subcommand("list", "list live sessions (all, or USER's)");
+  session_list->add_option("USER", user_name);
+  session_list->add_flag("--all", session_all, "include revoked and expired sessions");
+  auto* session_revoke =
+      session->add_subcommand("revoke", "revoke a session by id, or every session of --user USER");
+  session_revoke->add_option("ID", session_id);
+  session_revoke->add_option("--user", user_name, "revoke all of this user's sessions");
+  for (auto* sub : session->get_subcommands({})) add_common(sub, common);
+
+  auto* signing_key = app.add_subcommand("signing-key", "list or rotate token signing keys");
+  signing_key->require_subcommand(1);
+  auto* signing_key_list = signing_key->add_subcommand("list", "list signing keys");
+  auto* signing_key_rotate = signing_key->add_subcommand(
+      "rotate", "make a new signing key now (running servers switch within a second)");
+  for (auto* sub : signing_key->get_subcommands({})) add_common(sub, common);
+
   auto* htpasswd = app.add_subcommand("htpasswd",
                                       "add or update USER in an Apache htpasswd file "
                                       "(bcrypt)");
@@ -444,6 +465,77 @@ int main(int argc, char** argv) {
         const auto row = store->find_user(name);
         if (!row) throw Failure{1, "no such user: " + name};
         std::cout << name << "\t" << state::join_roles(row->roles) << "\n";
+        return 0;
+      }
+    }
+    if (*session) {
+      const Config config = load(common);
+      auto store = open_store(common);
+      const auto seconds = [](Duration d) {
+        return std::chrono::duration_cast<std::chrono::seconds>(d).count();
+      };
+      if (*session_list) {
+        std::optional<std::string> owner;
+        if (!user_name.empty()) owner = canonical_user(user_name);
+        std::cout << "id\tuser\tmethod\tcreated\tlast_used\texpires\tstatus\n";
+        for (const auto& s : store->list_sessions(owner, session_all)) {
+          const std::int64_t expires = std::min(s.created + seconds(config.tokens.session_max_age),
+                                                s.last_used + seconds(config.tokens.session_idle));
+          const char* status = s.revoked ? "revoked" : expires <= now ? "expired" : "active";
+          if (!session_all && expires <= now) continue;
+          std::cout << s.id << "\t" << s.username << "\t" << s.method << "\t"
+                    << format_time(s.created) << "\t" << format_time(s.last_used) << "\t"
+                    << format_time(expires) << "\t" << status
+                    << (s.revoked ? " (" + s.revoked_reason + ")" : "") << "\n";
+        }
+        return 0;
+      }
+      if (*session_revoke) {
+        if (session_id.empty() == user_name.empty()) {
+          throw Failure{2, "give either a session ID or --user USER"};
+        }
+        if (!user_name.empty()) {
+          const std::string owner = canonical_user(user_name);
+          const std::size_t n = store->revoke_user_sessions(owner, now, "admin");
+          std::cout << "revoked " << n << " session" << (n == 1 ? "" : "s") << " of " << owner
+                    << "\n";
+          return 0;
+        }
+        if (!store->revoke_session(session_id, now, "admin")) {
+          throw Failure{1, "no live session with id " + session_id};
+        }
+        std::cout << "revoked " << session_id << "\n";
+        return 0;
+      }
+    }
+    if (*signing_key) {
+      const Config config = load(common);
+      auto store = open_store(common);
+      if (*signing_key_list) {
+        std::cout << "kid\talg\tcreated\tretired\tstatus\n";
+        bool signer_seen = false;
+        for (const auto& k : store->list_signing_keys()) {
+          const char* status = "retired";
+          if (!k.retired && !signer_seen) {
+            status = "signing";
+            signer_seen = true;
+          } else if (k.retired && *k.retired + std::chrono::duration_cast<std::chrono::seconds>(
+                                                   config.tokens.access_ttl + config.tokens.leeway)
+                                                   .count() >
+                                      now) {
+            status = "verifying";
+          }
+          std::cout << k.kid << "\t" << k.alg << "\t" << format_time(k.created) << "\t"
+                    << format_time(k.retired) << "\t" << status << "\n";
+        }
+        return 0;
+      }
+      if (*signing_key_rotate) {
+        const auto alg = jose::parse_alg(config.tokens.alg);
+        if (!alg) throw Failure{2, "tokens.alg: unknown alg " + config.tokens.alg};
+        const SystemClock clock;
+        const std::string kid = tokens::KeyRing::rotate(*store, *alg, clock);
+        std::cout << "new signing key " << kid << " (" << config.tokens.alg << ")\n";
         return 0;
       }
     }

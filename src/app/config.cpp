@@ -30,7 +30,8 @@ namespace gatehouse {
 namespace {
 
 // The schemes this build implements; the one list auth.schemes is checked against.
-constexpr std::array<std::string_view, 3> kKnownSchemes{"apikey", "basic", "digest"};
+constexpr std::array<std::string_view, 4> kKnownSchemes{"apikey", "basic", "bearer", "digest"};
+constexpr std::array<std::string_view, 4> kTokenAlgs{"EdDSA", "ES256", "RS256", "HS256"};
 constexpr std::array<std::string_view, 6> kDigestAlgorithms{
     "MD5", "MD5-sess", "SHA-256", "SHA-256-sess", "SHA-512-256", "SHA-512-256-sess"};
 constexpr std::array<std::string_view, 2> kDigestQops{"auth", "auth-int"};
@@ -202,6 +203,8 @@ ParsedNumber parse_size_text(std::string_view text) {
 
 std::string duration_text(Duration duration) {
   const auto ms = duration.count();
+  if (ms != 0 && ms % 86'400'000 == 0) return std::to_string(ms / 86'400'000) + "d";
+  if (ms != 0 && ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
   if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
   return std::to_string(ms) + "ms";
 }
@@ -241,6 +244,9 @@ class ConfigReader {
                     }}},
                    {"auth", Subtable{[&](const toml::node& node, const std::string& path) {
                       read_auth(node, path, config.auth);
+                    }}},
+                   {"tokens", Subtable{[&](const toml::node& node, const std::string& path) {
+                      read_tokens(node, path, config.tokens);
                     }}},
                    {"compat", Subtable{[&](const toml::node& node, const std::string& path) {
                       read_table(node, path, {{"auth_adventures", &config.compat.auth_adventures}});
@@ -288,6 +294,24 @@ class ConfigReader {
                    {"idle_timeout", &server.idle_timeout},
                    {"drain_timeout", &server.drain_timeout},
                    {"max_connections", &server.max_connections},
+               });
+  }
+
+  void read_tokens(const toml::node& node, const std::string& path, TokensConfig& tokens) {
+    read_table(node, path,
+               {
+                   {"issuer", &tokens.issuer},
+                   {"audience", &tokens.audience},
+                   {"alg", &tokens.alg},
+                   {"access_ttl", &tokens.access_ttl},
+                   {"refresh_ttl", &tokens.refresh_ttl},
+                   {"session_max_age", &tokens.session_max_age},
+                   {"session_idle", &tokens.session_idle},
+                   {"reuse_grace", &tokens.reuse_grace},
+                   {"key_rotation", &tokens.key_rotation},
+                   {"leeway", &tokens.leeway},
+                   {"cache_entries", &tokens.cache_entries},
+                   {"introspection_roles", &tokens.introspection_roles},
                });
   }
 
@@ -768,12 +792,44 @@ void check_auth(Validator& v, const AuthConfig& auth) {
   }
 }
 
+void check_tokens(Validator& v, const Config& config) {
+  const TokensConfig& t = config.tokens;
+  if (!contains(kTokenAlgs, t.alg)) {
+    v.problem("tokens.alg",
+              "unknown alg " + quoted(t.alg) + " (known: " + join(kTokenAlgs, ", ") + ")");
+  }
+  if (has_control_character(t.issuer)) v.problem("tokens.issuer", "has control characters");
+  if (t.audience.empty()) v.problem("tokens.audience", "is empty");
+  const auto positive = [&v](std::string_view key, Duration d) {
+    if (d.count() <= 0) v.problem(std::string(key), "must be longer than 0");
+  };
+  positive("tokens.access_ttl", t.access_ttl);
+  positive("tokens.refresh_ttl", t.refresh_ttl);
+  positive("tokens.session_max_age", t.session_max_age);
+  positive("tokens.session_idle", t.session_idle);
+  if (t.reuse_grace.count() < 0) v.problem("tokens.reuse_grace", "must not be negative");
+  if (t.leeway.count() < 0) v.problem("tokens.leeway", "must not be negative");
+  if (t.key_rotation.count() < 0) v.problem("tokens.key_rotation", "must not be negative");
+  if (t.key_rotation.count() > 0 && t.key_rotation < t.access_ttl) {
+    v.problem("tokens.key_rotation", "is shorter than tokens.access_ttl");
+  }
+  if (t.access_ttl.count() > 0 && t.access_ttl.count() < 1000) {
+    v.problem("tokens.access_ttl", "must be at least 1s");
+  }
+  if (t.cache_entries == 0) v.problem("tokens.cache_entries", "must be at least 1");
+  check_roles(v, "tokens.introspection_roles", t.introspection_roles);
+}
+
 }  // namespace
 
 std::optional<Duration> parse_duration(std::string_view text) {
   const ParsedNumber parsed = parse_duration_text(text);
   if (parsed.error) return std::nullopt;
   return Duration(parsed.value);
+}
+
+std::string Config::issuer() const {
+  return tokens.issuer.empty() ? server.public_url : tokens.issuer;
 }
 
 std::string Config::store_url() const {
@@ -824,6 +880,7 @@ std::vector<std::string> validate(const Config& config) {
   check_store_url(v, config.store.url);
   if (config.data_dir.empty()) v.problem("data_dir", "is empty");
   check_auth(v, config.auth);
+  check_tokens(v, config);
 
   // ?api_key= puts the key in the request line, which proxies and access logs record; over a
   // network without TLS it is also readable on the wire. (No [tls] section exists yet, so every
@@ -907,6 +964,22 @@ std::string to_toml(const Config& config) {
         << "password = " << quoted(user.password) << "\n"
         << "roles = " << list(user.roles) << "\n";
   }
+
+  const TokensConfig& tokens = config.tokens;
+  out << "\n[tokens]\n"
+      << "issuer = " << quoted(tokens.issuer) << "  # in effect: " << quoted(config.issuer())
+      << "\n"
+      << "audience = " << quoted(tokens.audience) << "\n"
+      << "alg = " << quoted(tokens.alg) << "\n"
+      << "access_ttl = " << duration(tokens.access_ttl) << "\n"
+      << "refresh_ttl = " << duration(tokens.refresh_ttl) << "\n"
+      << "session_max_age = " << duration(tokens.session_max_age) << "\n"
+      << "session_idle = " << duration(tokens.session_idle) << "\n"
+      << "reuse_grace = " << duration(tokens.reuse_grace) << "\n"
+      << "key_rotation = " << duration(tokens.key_rotation) << "\n"
+      << "leeway = " << duration(tokens.leeway) << "\n"
+      << "cache_entries = " << tokens.cache_entries << "\n"
+      << "introspection_roles = " << list(tokens.introspection_roles) << "\n";
 
   out << "\n[compat]\n"
       << "auth_adventures = " << boolean(config.compat.auth_adventures) << "\n";

@@ -11,6 +11,7 @@
 #include <map>
 #include <thread>
 
+#include "app/token_routes.hpp"
 #include "auth/api_key.hpp"
 #include "auth/credential_cache.hpp"
 #include "auth/password_check.hpp"
@@ -22,6 +23,7 @@
 #include "net/http_server.hpp"
 #include "schemes/apikey.hpp"
 #include "schemes/basic.hpp"
+#include "schemes/bearer.hpp"
 #include "schemes/digest.hpp"
 #include "state/state_store.hpp"
 #include "stores/db_store.hpp"
@@ -29,6 +31,7 @@
 #include "stores/htpasswd_store.hpp"
 #include "stores/static_store.hpp"
 #include "stores/unix_store.hpp"
+#include "tokens/token_service.hpp"
 #include "util/clock.hpp"
 #include "util/encoding.hpp"
 
@@ -40,13 +43,14 @@ int cores() {
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
+bool scheme_enabled(const Config& c, std::string_view scheme) {
+  return std::find(c.auth.schemes.begin(), c.auth.schemes.end(), scheme) != c.auth.schemes.end();
+}
+
 bool needs_database(const Config& c) {
-  for (const auto& s : c.auth.schemes) {
-    if (s == "apikey") return true;  // API keys live in the database
-  }
-  const auto enabled = [&c](std::string_view scheme) {
-    return std::find(c.auth.schemes.begin(), c.auth.schemes.end(), scheme) != c.auth.schemes.end();
-  };
+  // API keys, sessions and signing keys live in the database.
+  if (scheme_enabled(c, "apikey") || scheme_enabled(c, "bearer")) return true;
+  const auto enabled = [&c](std::string_view scheme) { return scheme_enabled(c, scheme); };
   const auto uses_db = [](const std::vector<std::string>& stores) {
     return std::find(stores.begin(), stores.end(), "db") != stores.end();
   };
@@ -81,6 +85,9 @@ struct Server::Impl {
   std::unique_ptr<auth::CredentialCache> cache;
   std::unique_ptr<auth::PasswordCheck> passwords;
   std::unique_ptr<auth::ApiKeyVerifier> api_keys;
+  std::vector<StorePtr> login_chain;  // the password stores: Basic and /auth/login
+  std::unique_ptr<tokens::TokenService> tokens;
+  app::TokenContext token_context;
   std::unique_ptr<http::Authenticator> authenticator;
   http::Guard guard;
   std::unique_ptr<http::Metrics> metrics;
@@ -92,6 +99,19 @@ struct Server::Impl {
   std::mutex refresher_mutex;
   std::condition_variable refresher_cv;
   bool refresher_stop = false;
+  std::uint64_t refresh_requested = 0;  // sync_stores() asks for a pass...
+  std::uint64_t refresh_done = 0;       // ...and waits until one that began after it ends
+
+  // Makes the refresher run a pass now and waits for it (bounded): after a request changed the
+  // database, the next request sees the change.
+  void sync_stores() {
+    std::unique_lock lock(refresher_mutex);
+    if (!refresher.joinable() || refresher_stop) return;
+    const std::uint64_t ticket = ++refresh_requested;
+    refresher_cv.notify_all();
+    refresher_cv.wait_for(lock, std::chrono::seconds(2),
+                          [&] { return refresh_done >= ticket || refresher_stop; });
+  }
 
   void open_stores() {
     if (needs_database(config)) {
@@ -165,6 +185,13 @@ struct Server::Impl {
                  r.set("Cache-Control", "no-store");
                  return r;
                });
+    if (scheme_enabled(config, "bearer")) {
+      token_context.config = &config;
+      token_context.clock = &clock;
+      token_context.state = state;
+      token_context.sync_stores = [this] { sync_stores(); };
+      app::add_token_routes(router, token_context);
+    }
     if (config.compat.auth_adventures) {
       router.add("GET", "/data", Access::authenticated(), [](const Request&, const Identity* who) {
         boost::json::object o;
@@ -216,15 +243,22 @@ struct Server::Impl {
     }
     api_keys = std::make_unique<auth::ApiKeyVerifier>(std::move(key_stores), clock);
 
+    if (scheme_enabled(config, "basic") || scheme_enabled(config, "bearer")) {
+      login_chain =
+          chain_for(auth_config.basic.stores, StoreCapability::password, "auth.basic.stores");
+      passwords = std::make_unique<auth::PasswordCheck>(login_chain, *pool, *cache, clock,
+                                                        failure_listener());
+    }
+    if (scheme_enabled(config, "bearer")) build_tokens();
+
     std::vector<std::unique_ptr<Scheme>> schemes;
     for (const auto& name : auth_config.schemes) {
       if (name == "apikey") {
         schemes.push_back(std::make_unique<schemes::ApiKeyScheme>(
             auth_config.realm, *api_keys, auth_config.apikey.header, auth_config.apikey.query));
+      } else if (name == "bearer") {
+        schemes.push_back(std::make_unique<schemes::BearerScheme>(auth_config.realm, *tokens));
       } else if (name == "basic") {
-        passwords = std::make_unique<auth::PasswordCheck>(
-            chain_for(auth_config.basic.stores, StoreCapability::password, "auth.basic.stores"),
-            *pool, *cache, clock, failure_listener());
         schemes.push_back(std::make_unique<schemes::BasicScheme>(
             auth_config.realm, *passwords, api_keys->enabled() ? api_keys.get() : nullptr));
       } else if (name == "digest") {
@@ -283,14 +317,61 @@ struct Server::Impl {
                        [this] { return static_cast<double>(pool->queued()); });
   }
 
+  void build_tokens() {
+    const TokensConfig& t = config.tokens;
+    const auto seconds = [](Duration d) {
+      return std::chrono::duration_cast<std::chrono::seconds>(d).count();
+    };
+    tokens::TokenSettings settings;
+    settings.issuer = config.issuer();
+    settings.audience = t.audience;
+    settings.alg = *jose::parse_alg(t.alg);  // validated
+    settings.access_ttl_s = seconds(t.access_ttl);
+    settings.refresh_ttl_s = seconds(t.refresh_ttl);
+    settings.session_max_age_s = seconds(t.session_max_age);
+    settings.session_idle_s = seconds(t.session_idle);
+    settings.reuse_grace_s = seconds(t.reuse_grace);
+    settings.key_rotation_s = seconds(t.key_rotation);
+    settings.leeway_s = seconds(t.leeway);
+    settings.cache_entries = t.cache_entries;
+    const auto users = [this](std::string_view name) -> std::optional<tokens::UserStatus> {
+      for (const auto& store : login_chain) {
+        const PasswordLookup lookup = store->find_password(name);
+        if (lookup.status == LookupStatus::unknown_user) continue;
+        if (lookup.status == LookupStatus::error) throw state::StoreError(lookup.error);
+        return tokens::UserStatus{!lookup.record.disabled, lookup.record.roles};
+      }
+      return std::nullopt;
+    };
+    const auto active = [this](std::string_view name) {
+      for (const auto& store : login_chain) {
+        if (const auto known = store->user_active(name)) return *known;
+      }
+      return false;
+    };
+    tokens = std::make_unique<tokens::TokenService>(std::move(settings), state, server_secret,
+                                                    users, active, clock);
+    token_context.tokens = tokens.get();
+    token_context.passwords = passwords.get();
+    token_context.api_keys = api_keys.get();
+    token_context.pool = pool.get();
+  }
+
   void start_refresher() {
     refresher = std::thread([this] {
       std::unique_lock lock(refresher_mutex);
-      while (!refresher_cv.wait_for(lock, std::chrono::milliseconds(250),
-                                    [this] { return refresher_stop; })) {
+      while (true) {
+        refresher_cv.wait_for(lock, std::chrono::milliseconds(250), [this] {
+          return refresher_stop || refresh_requested > refresh_done;
+        });
+        if (refresher_stop) break;
+        const std::uint64_t ticket = refresh_requested;
         lock.unlock();
         for (const auto& [name, store] : stores) store->refresh();
+        if (tokens) tokens->maintain();
         lock.lock();
+        refresh_done = ticket;
+        refresher_cv.notify_all();
       }
     });
   }
@@ -320,6 +401,12 @@ Server::~Server() {
 }
 
 void Server::route(std::string method, std::string pattern, Access access, Handler handler) {
+  if (impl_->net) throw std::logic_error("routes must be added before the server starts");
+  impl_->router.add(std::move(method), std::move(pattern), std::move(access), std::move(handler));
+}
+
+void Server::route_async(std::string method, std::string pattern, Access access,
+                         AsyncHandler handler) {
   if (impl_->net) throw std::logic_error("routes must be added before the server starts");
   impl_->router.add(std::move(method), std::move(pattern), std::move(access), std::move(handler));
 }

@@ -14,7 +14,7 @@ Authenticator::Authenticator(std::vector<std::unique_ptr<Scheme>> schemes)
 std::vector<std::string> Authenticator::challenges(const Outcome& outcome) const {
   std::vector<std::string> out;
   for (const auto& s : schemes_) {
-    s->append_challenges(out, outcome.kind == OutcomeKind::stale && outcome.scheme == s->name());
+    s->append_challenges_for(out, outcome);
   }
   return out;
 }
@@ -76,9 +76,11 @@ Response authn_response(const Outcome& outcome, const std::vector<std::string>& 
       return Response::error(500, "server_error", "granted outcome reached the error mapper");
     case OutcomeKind::denied:
     case OutcomeKind::unknown_user:
-      r = Response::error(
-          401, outcome.reason == "no_credentials" ? "unauthorized" : "invalid_credentials",
-          outcome.description);
+      r = Response::error(401,
+                          outcome.reason == "no_credentials" ? "unauthorized"
+                          : outcome.scheme == "bearer"       ? "invalid_token"
+                                                             : "invalid_credentials",
+                          outcome.description);
       break;
     case OutcomeKind::stale:
       r = Response::error(401, "stale_credentials", outcome.description);
@@ -107,16 +109,44 @@ Pipeline::Pipeline(const Router& router, const Authenticator& authenticator, con
     : router_(router), authenticator_(authenticator), guard_(guard), metrics_(metrics), log_(log) {}
 
 namespace {
-Response call_handler(const Route& route, const Request& request, const Identity* who) {
+// Runs a route's handler and answers exactly once: a handler that throws before answering gets a
+// 500 (and a log line); one that throws after answering, or answers twice, is only logged.
+template <class Done>
+void call_handler(const Route& route, const Request& request, const Identity* who, Done&& done) {
+  if (route.handler) {  // synchronous: no allocation, no once-guard needed
+    Response response;
+    try {
+      response = route.handler(request, who);
+    } catch (const std::exception& e) {
+      util::diag().error("handler for {} {} failed: {}", route.method, route.pattern, e.what());
+      response = Response::error(500, "server_error", "the request could not be completed");
+    } catch (...) {
+      util::diag().error("handler for {} {} failed with a non-standard exception", route.method,
+                         route.pattern);
+      response = Response::error(500, "server_error", "the request could not be completed");
+    }
+    done(std::move(response));
+    return;
+  }
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  auto once = [answered, &route, done = std::move(done)](Response response) {
+    if (!answered->exchange(true)) {
+      done(std::move(response));
+    } else {
+      util::diag().error("handler for {} {} answered twice", route.method, route.pattern);
+    }
+  };
   try {
-    return route.handler(request, who);
+    route.async_handler(request, who, once);
+    return;
   } catch (const std::exception& e) {
     util::diag().error("handler for {} {} failed: {}", route.method, route.pattern, e.what());
   } catch (...) {
     util::diag().error("handler for {} {} failed with a non-standard exception", route.method,
                        route.pattern);
   }
-  return Response::error(500, "server_error", "the request could not be completed");
+  if (!answered->load())
+    once(Response::error(500, "server_error", "the request could not be completed"));
 }
 }  // namespace
 
@@ -149,7 +179,9 @@ void Pipeline::handle(Request& request, Completion<Response> done) const {
   }
   const Route& route = *match.route;
   if (route.access.kind == Access::Kind::anyone) {
-    finish(call_handler(route, request, nullptr), nullptr);
+    call_handler(route, request, nullptr, [finish = std::move(finish)](Response response) {
+      finish(std::move(response), nullptr);
+    });
     return;
   }
   authenticator_.authenticate(
@@ -166,10 +198,21 @@ void Pipeline::handle(Request& request, Completion<Response> done) const {
                  &outcome);
           return;
         }
-        Response response = call_handler(route, request, outcome.identity.get());
-        for (auto& [name, value] : outcome.response_headers) response.set(name, value);
-        if (outcome.finalize) outcome.finalize(response);
-        finish(std::move(response), &outcome);
+        const Identity* who = outcome.identity.get();
+        if (route.handler) {
+          call_handler(route, request, who, [&outcome, &finish](Response response) {
+            for (auto& [name, value] : outcome.response_headers) response.set(name, value);
+            if (outcome.finalize) outcome.finalize(response);
+            finish(std::move(response), &outcome);
+          });
+          return;
+        }
+        auto kept = std::make_shared<Outcome>(std::move(outcome));
+        call_handler(route, request, who, [kept, finish = std::move(finish)](Response response) {
+          for (auto& [name, value] : kept->response_headers) response.set(name, value);
+          if (kept->finalize) kept->finalize(response);
+          finish(std::move(response), kept.get());
+        });
       });
 }
 

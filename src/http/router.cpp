@@ -6,6 +6,15 @@
 namespace gatehouse::http {
 
 void Router::add(std::string method, std::string pattern, Access access, Handler handler) {
+  add_route(std::move(method), std::move(pattern), std::move(access), std::move(handler), {});
+}
+
+void Router::add(std::string method, std::string pattern, Access access, AsyncHandler handler) {
+  add_route(std::move(method), std::move(pattern), std::move(access), {}, std::move(handler));
+}
+
+void Router::add_route(std::string method, std::string pattern, Access access, Handler handler,
+                       AsyncHandler async_handler) {
   if (pattern.empty() || pattern.front() != '/') {
     throw std::invalid_argument("route pattern must start with '/': " + pattern);
   }
@@ -14,8 +23,8 @@ void Router::add(std::string method, std::string pattern, Access access, Handler
       throw std::invalid_argument("duplicate route: " + method + " " + pattern);
     }
   }
-  Route r{std::move(method), std::move(pattern), std::move(access), std::move(handler),
-          routes_.size()};
+  Route r{std::move(method),  std::move(pattern),       std::move(access),
+          std::move(handler), std::move(async_handler), routes_.size()};
   routes_.push_back(std::move(r));
   // Literal patterns are tried before patterns with {params} ("/items/new" before "/items/{id}").
   match_order_.clear();

@@ -12,7 +12,8 @@ struct Route {
   std::string method;
   std::string pattern;
   Access access;
-  Handler handler;
+  Handler handler;  // exactly one of handler and async_handler is set
+  AsyncHandler async_handler;
   std::size_t index = 0;  // position in routes(), for metrics
 };
 
@@ -24,11 +25,14 @@ struct RouteMatch {
 class Router {
  public:
   void add(std::string method, std::string pattern, Access access, Handler handler);
+  void add(std::string method, std::string pattern, Access access, AsyncHandler handler);
   // HEAD matches GET routes. Fills request.path_params on a match.
   RouteMatch match(Request& request) const;
   const std::vector<Route>& routes() const noexcept { return routes_; }
 
  private:
+  void add_route(std::string method, std::string pattern, Access access, Handler handler,
+                 AsyncHandler async_handler);
   static bool match_pattern(std::string_view pattern, std::string_view path,
                             std::vector<std::pair<std::string_view, std::string_view>>* params);
   std::vector<Route> routes_;

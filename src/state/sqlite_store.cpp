@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <limits>
 #include <mutex>
 
 #include "state/state_store.hpp"
@@ -49,7 +50,41 @@ CREATE TABLE digest_ha1 (
   PRIMARY KEY (username, realm, algorithm)
 );
 )sql",
+    R"sql(
+CREATE TABLE sessions (
+  id TEXT PRIMARY KEY,
+  username TEXT NOT NULL,
+  method TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  last_used INTEGER NOT NULL,
+  generation INTEGER NOT NULL,
+  rotated INTEGER NOT NULL,
+  access_jti TEXT NOT NULL,
+  access_iat INTEGER NOT NULL,
+  revoked INTEGER,
+  revoked_reason TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX sessions_username ON sessions(username);
+CREATE INDEX sessions_revoked ON sessions(revoked);
+CREATE TABLE signing_keys (
+  kid TEXT PRIMARY KEY,
+  alg TEXT NOT NULL,
+  private_jwk TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  retired INTEGER
+);
+INSERT INTO meta(key, value) VALUES ('revocation_generation', 1), ('signing_keys_generation', 1);
+)sql",
 };
+
+// The counters in `meta` that write_bumping() can bump.
+constexpr const char* kGeneration = "generation";
+constexpr const char* kRevocationGeneration = "revocation_generation";
+constexpr const char* kSigningKeysGeneration = "signing_keys_generation";
+
+constexpr const char* kSessionColumns =
+    "id, username, method, created, last_used, generation, rotated, access_jti, access_iat, "
+    "revoked, revoked_reason";
 
 class Statement {
  public:
@@ -118,6 +153,19 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// Resets a cached statement when the scope ends, so it holds no bindings and, above all, no open
+// read transaction (which would pin an old WAL snapshot) between calls.
+class ResetOnExit {
+ public:
+  explicit ResetOnExit(Statement& s) : s_(s) {}
+  ~ResetOnExit() { s_.reset(); }
+  ResetOnExit(const ResetOnExit&) = delete;
+  ResetOnExit& operator=(const ResetOnExit&) = delete;
+
+ private:
+  Statement& s_;
+};
+
 class SqliteStore final : public StateStore {
  public:
   explicit SqliteStore(const std::string& path) {
@@ -146,17 +194,24 @@ class SqliteStore final : public StateStore {
       // Switching to WAL can report "locked" without calling the busy handler while another
       // process opens the same new file: retry the opening steps for as long as busy_timeout.
       retry_while_busy([&] { exec("PRAGMA journal_mode=WAL"); });
-      exec("PRAGMA synchronous=NORMAL");
+      // FULL: a commit in WAL mode is on disk when it returns (rotate_session's contract).
+      exec("PRAGMA synchronous=FULL");
       exec("PRAGMA foreign_keys=ON");
       retry_while_busy([&] { migrate(); });
+      rotate_session_.emplace(db_,
+                              "UPDATE sessions SET generation = ?, rotated = ?, last_used = ?, "
+                              "access_jti = ?, access_iat = ? "
+                              "WHERE id = ? AND generation = ? AND revoked IS NULL");
+      find_session_.emplace(
+          db_, (std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE id = ?").c_str());
     } catch (...) {
       ::umask(old_mask);
-      sqlite3_close(db_);
+      close();
       throw;
     }
     ::umask(old_mask);
   }
-  ~SqliteStore() override { sqlite3_close(db_); }
+  ~SqliteStore() override { close(); }
 
   std::optional<UserRow> find_user(std::string_view name) override {
     std::lock_guard lock(mutex_);
@@ -256,6 +311,11 @@ class SqliteStore final : public StateStore {
 
   bool delete_user(std::string_view name) override {
     return write([&] {
+      // Sessions are not tied to the users table (users of htpasswd, static and Unix stores
+      // log in too), so they go explicitly.
+      Statement sessions(db_, "DELETE FROM sessions WHERE username = ?");
+      sessions.bind(1, name);
+      sessions.step();
       Statement s(db_, "DELETE FROM users WHERE name = ?");
       s.bind(1, name);
       s.step();
@@ -335,11 +395,175 @@ class SqliteStore final : public StateStore {
     }
   }
 
-  std::uint64_t generation() override {
-    std::lock_guard lock(mutex_);
-    Statement s(db_, "SELECT value FROM meta WHERE key = 'generation'");
-    return s.step() ? static_cast<std::uint64_t>(s.integer(0)) : 0;
+  void add_session(const SessionRow& session) override {
+    write_bumping(nullptr, [&] {
+      Statement s(db_, (std::string("INSERT INTO sessions(") + kSessionColumns +
+                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                           .c_str());
+      s.bind(1, session.id)
+          .bind(2, session.username)
+          .bind(3, session.method)
+          .bind(4, session.created)
+          .bind(5, session.last_used)
+          .bind(6, session.generation)
+          .bind(7, session.rotated)
+          .bind(8, session.access_jti)
+          .bind(9, session.access_iat)
+          .bind(10, session.revoked)
+          .bind(11, session.revoked_reason);
+      s.step();
+      return true;
+    });
   }
+
+  std::optional<SessionRow> find_session(std::string_view id) override {
+    std::lock_guard lock(mutex_);
+    Statement& s = *find_session_;
+    const ResetOnExit reset(s);
+    s.bind(1, id);
+    if (!s.step()) return std::nullopt;
+    return session_from(s);
+  }
+
+  std::vector<SessionRow> list_sessions(std::optional<std::string_view> username,
+                                        bool include_revoked) override {
+    std::string sql = std::string("SELECT ") + kSessionColumns + " FROM sessions";
+    if (username && include_revoked)
+      sql += " WHERE username = ?";
+    else if (username)
+      sql += " WHERE username = ? AND revoked IS NULL";
+    else if (!include_revoked)
+      sql += " WHERE revoked IS NULL";
+    sql += " ORDER BY created DESC, id";
+    std::lock_guard lock(mutex_);
+    Statement s(db_, sql.c_str());
+    if (username) s.bind(1, *username);
+    std::vector<SessionRow> out;
+    while (s.step()) out.push_back(session_from(s));
+    return out;
+  }
+
+  bool rotate_session(const SessionRow& next) override {
+    // No stored generation precedes the smallest one.
+    if (next.generation == std::numeric_limits<std::int64_t>::min()) return false;
+    return write_bumping(nullptr, [&] {
+      Statement& s = *rotate_session_;
+      const ResetOnExit reset(s);
+      s.bind(1, next.generation)
+          .bind(2, next.rotated)
+          .bind(3, next.last_used)
+          .bind(4, next.access_jti)
+          .bind(5, next.access_iat)
+          .bind(6, next.id)
+          .bind(7, next.generation - 1);
+      s.step();
+      return sqlite3_changes(db_) > 0;
+    });
+  }
+
+  bool revoke_session(std::string_view id, std::int64_t now, std::string_view reason) override {
+    return write_bumping(kRevocationGeneration, [&] {
+      Statement s(db_,
+                  "UPDATE sessions SET revoked = ?, revoked_reason = ? "
+                  "WHERE id = ? AND revoked IS NULL");
+      s.bind(1, now).bind(2, reason).bind(3, id);
+      s.step();
+      return sqlite3_changes(db_) > 0;
+    });
+  }
+
+  std::size_t revoke_user_sessions(std::string_view username, std::int64_t now,
+                                   std::string_view reason) override {
+    return write_bumping(kRevocationGeneration, [&] {
+      Statement s(db_,
+                  "UPDATE sessions SET revoked = ?, revoked_reason = ? "
+                  "WHERE username = ? AND revoked IS NULL");
+      s.bind(1, now).bind(2, reason).bind(3, username);
+      s.step();
+      return static_cast<std::size_t>(sqlite3_changes(db_));
+    });
+  }
+
+  std::vector<std::string> revoked_sessions_since(std::int64_t since) override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT id FROM sessions WHERE revoked >= ? ORDER BY revoked, id");
+    s.bind(1, since);
+    std::vector<std::string> out;
+    while (s.step()) out.push_back(s.text(0));
+    return out;
+  }
+
+  std::size_t delete_sessions_before(std::int64_t before) override {
+    // A revoked session counts from its revocation even when it was idle long before: it stays
+    // listed by revoked_sessions_since until `before` passes the revocation itself.
+    return write_bumping(nullptr, [&] {
+      Statement s(db_,
+                  "DELETE FROM sessions "
+                  "WHERE revoked < ? OR (revoked IS NULL AND last_used < ?)");
+      s.bind(1, before).bind(2, before);
+      s.step();
+      return static_cast<std::size_t>(sqlite3_changes(db_));
+    });
+  }
+
+  std::uint64_t revocation_generation() override { return counter(kRevocationGeneration); }
+
+  bool add_signing_key(const SigningKeyRow& key,
+                       std::optional<std::string_view> expected_current) override {
+    return write_bumping(kSigningKeysGeneration, [&] {
+      if (expected_current) {
+        Statement current(db_,
+                          "SELECT kid FROM signing_keys WHERE retired IS NULL "
+                          "ORDER BY created DESC, rowid DESC LIMIT 1");
+        if (!current.step() || current.text(0) != *expected_current) return false;
+      }
+      Statement retire(db_, "UPDATE signing_keys SET retired = ? WHERE retired IS NULL");
+      retire.bind(1, key.created);
+      retire.step();
+      Statement s(db_,
+                  "INSERT INTO signing_keys(kid, alg, private_jwk, created, retired) "
+                  "VALUES (?, ?, ?, ?, ?)");
+      s.bind(1, key.kid)
+          .bind(2, key.alg)
+          .bind(3, key.private_jwk)
+          .bind(4, key.created)
+          .bind(5, key.retired);
+      s.step();
+      return true;
+    });
+  }
+
+  std::vector<SigningKeyRow> list_signing_keys() override {
+    std::lock_guard lock(mutex_);
+    // rowid breaks ties between keys made within the same second: the later insert is newer.
+    Statement s(db_,
+                "SELECT kid, alg, private_jwk, created, retired FROM signing_keys "
+                "ORDER BY created DESC, rowid DESC");
+    std::vector<SigningKeyRow> out;
+    while (s.step()) {
+      SigningKeyRow k;
+      k.kid = s.text(0);
+      k.alg = s.text(1);
+      k.private_jwk = s.text(2);
+      k.created = s.integer(3);
+      k.retired = s.maybe_integer(4);
+      out.push_back(std::move(k));
+    }
+    return out;
+  }
+
+  std::size_t delete_signing_keys_retired_before(std::int64_t before) override {
+    return write_bumping(kSigningKeysGeneration, [&] {
+      Statement s(db_, "DELETE FROM signing_keys WHERE retired < ?");
+      s.bind(1, before);
+      s.step();
+      return static_cast<std::size_t>(sqlite3_changes(db_));
+    });
+  }
+
+  std::uint64_t signing_keys_generation() override { return counter(kSigningKeysGeneration); }
+
+  std::uint64_t generation() override { return counter(kGeneration); }
 
   std::string server_secret() override {
     std::lock_guard lock(mutex_);
@@ -360,6 +584,37 @@ class SqliteStore final : public StateStore {
     u.created = s.integer(4);
     u.updated = s.integer(5);
     return u;
+  }
+
+  // Reads a row selected with kSessionColumns.
+  static SessionRow session_from(const Statement& s) {
+    SessionRow r;
+    r.id = s.text(0);
+    r.username = s.text(1);
+    r.method = s.text(2);
+    r.created = s.integer(3);
+    r.last_used = s.integer(4);
+    r.generation = s.integer(5);
+    r.rotated = s.integer(6);
+    r.access_jti = s.text(7);
+    r.access_iat = s.integer(8);
+    r.revoked = s.maybe_integer(9);
+    r.revoked_reason = s.text(10);
+    return r;
+  }
+
+  // Finalizes the cached statements first: sqlite3_close refuses while any is left.
+  void close() noexcept {
+    find_session_.reset();
+    rotate_session_.reset();
+    sqlite3_close(db_);
+  }
+
+  std::uint64_t counter(const char* key) {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT value FROM meta WHERE key = ?");
+    s.bind(1, std::string_view(key));
+    return s.step() ? static_cast<std::uint64_t>(s.integer(0)) : 0;
   }
 
   template <class F>
@@ -397,13 +652,25 @@ class SqliteStore final : public StateStore {
   // Runs `body` in an IMMEDIATE transaction and bumps the generation when it changed something.
   template <class F>
   bool write(F&& body) {
+    return write_bumping(kGeneration, std::forward<F>(body));
+  }
+
+  // Runs `body` in an IMMEDIATE transaction and returns its result. When the result converts to
+  // true (something changed) and `counter` is not null, bumps that meta counter in the same
+  // transaction. Rolls back and rethrows when `body` throws.
+  template <class F>
+  auto write_bumping(const char* counter, F&& body) -> decltype(body()) {
     std::lock_guard lock(mutex_);
     exec("BEGIN IMMEDIATE");
     try {
-      const bool changed = body();
-      if (changed) exec("UPDATE meta SET value = value + 1 WHERE key = 'generation'");
+      auto result = body();
+      if (counter != nullptr && result) {
+        Statement bump(db_, "UPDATE meta SET value = value + 1 WHERE key = ?");
+        bump.bind(1, std::string_view(counter));
+        bump.step();
+      }
       exec("COMMIT");
-      return changed;
+      return result;
     } catch (...) {
       exec_noexcept("ROLLBACK");
       throw;
@@ -450,8 +717,11 @@ class SqliteStore final : public StateStore {
   }
 
   sqlite3* db_ = nullptr;
-  std::mutex mutex_;
+  std::mutex mutex_;  // also guards the cached statements below
   bool created_ = false;
+  // Prepared once: rotate_session and find_session run on every token refresh.
+  std::optional<Statement> rotate_session_;
+  std::optional<Statement> find_session_;
 };
 
 }  // namespace

@@ -48,6 +48,33 @@ struct DigestHa1Row {
   std::string ha1;  // lower-case hex
 };
 
+// A login session: the family of refresh tokens that descend from one login (SPEC §6). The
+// refresh token in force is the one of `generation`; older ones are retired.
+struct SessionRow {
+  std::string id;  // random, URL-safe
+  std::string username;
+  std::string method;           // how the session began: "password", "basic", "oidc:NAME", "device"
+  std::int64_t created = 0;     // unix seconds; the absolute maximum age counts from here
+  std::int64_t last_used = 0;   // last login or refresh; the idle timeout counts from here
+  std::int64_t generation = 1;  // of the refresh token in force
+  std::int64_t rotated = 0;     // when `generation` was issued
+  // The access token issued with `generation`, so a retired token presented within the reuse
+  // grace gets the same pair again (RFC 6819 §5.2.2.3 rotation, with a grace window).
+  std::string access_jti;
+  std::int64_t access_iat = 0;
+  std::optional<std::int64_t> revoked;
+  std::string revoked_reason;  // "logout", "reuse", "admin", "revoke", "user"
+};
+
+// A token-signing key (private JWK: a secret, like the password hashes beside it).
+struct SigningKeyRow {
+  std::string kid;
+  std::string alg;          // "EdDSA", "ES256", "RS256", "HS256"
+  std::string private_jwk;  // JSON text
+  std::int64_t created = 0;
+  std::optional<std::int64_t> retired;  // when it stopped signing (a newer key took over)
+};
+
 class StateStore {
  public:
   virtual ~StateStore() = default;
@@ -62,7 +89,8 @@ class StateStore {
   virtual bool set_roles(std::string_view name, const std::vector<std::string>& roles,
                          std::int64_t now) = 0;
   virtual bool set_disabled(std::string_view name, bool disabled, std::int64_t now) = 0;
-  virtual bool delete_user(std::string_view name) = 0;  // also deletes the user's API keys
+  // Also deletes the user's API keys, Digest HA1 rows and sessions.
+  virtual bool delete_user(std::string_view name) = 0;
 
   // Replaces every HA1 row of `name` (empty = opt out); false when there is no such user.
   // set_password deletes a user's rows, so a new password never leaves the old HA1 working
@@ -77,6 +105,42 @@ class StateStore {
   virtual bool revoke_api_key(std::string_view id, std::int64_t now) = 0;
   // Records last use; does not count as a change for generation().
   virtual void touch_api_keys(const std::vector<std::pair<std::string, std::int64_t>>& uses) = 0;
+
+  // Sessions, of users of any credential store (not only the users table). add_session throws
+  // StoreError when the id is taken.
+  virtual void add_session(const SessionRow& session) = 0;
+  virtual std::optional<SessionRow> find_session(std::string_view id) = 0;
+  // One user's sessions, or all; newest first. Revoked ones only when include_revoked.
+  virtual std::vector<SessionRow> list_sessions(std::optional<std::string_view> username,
+                                                bool include_revoked) = 0;
+  // Compare-and-set rotation: when the session is not revoked and its generation is still
+  // `next.generation - 1`, stores next's generation, rotated, last_used, access_jti and
+  // access_iat, and returns true; otherwise changes nothing and returns false. Durable when it
+  // returns (fsync per commit).
+  virtual bool rotate_session(const SessionRow& next) = 0;
+  // Revokes one session (false when unknown or already revoked) or every live session of a user
+  // (returns how many). Both bump revocation_generation().
+  virtual bool revoke_session(std::string_view id, std::int64_t now, std::string_view reason) = 0;
+  virtual std::size_t revoke_user_sessions(std::string_view username, std::int64_t now,
+                                           std::string_view reason) = 0;
+  // Ids of sessions revoked at or after `since` (the revocation set the servers keep in memory).
+  virtual std::vector<std::string> revoked_sessions_since(std::int64_t since) = 0;
+  // Deletes sessions that ended (revoked, or last_used/created) before `before`; returns how many.
+  virtual std::size_t delete_sessions_before(std::int64_t before) = 0;
+  // Changes whenever a session is revoked, from any process sharing the store.
+  virtual std::uint64_t revocation_generation() = 0;
+
+  // Signing keys. add_signing_key makes `key` the one that signs: every other key without
+  // `retired` gets retired = key.created, in the same transaction. With `expected_current`, it
+  // does so only if that kid is still the signing key (false otherwise: another instance rotated
+  // first). Throws StoreError when the kid is taken.
+  virtual bool add_signing_key(const SigningKeyRow& key,
+                               std::optional<std::string_view> expected_current) = 0;
+  virtual std::vector<SigningKeyRow> list_signing_keys() = 0;  // newest first
+  // Deletes keys retired before `before`; returns how many.
+  virtual std::size_t delete_signing_keys_retired_before(std::int64_t before) = 0;
+  // Changes whenever signing keys change.
+  virtual std::uint64_t signing_keys_generation() = 0;
 
   // Changes whenever users or API keys change, from any process sharing the store.
   virtual std::uint64_t generation() = 0;

@@ -46,6 +46,13 @@ const DbStore::Snapshot& DbStore::current() const {
   return *seen;
 }
 
+std::optional<bool> DbStore::user_active(std::string_view username) const {
+  const auto& users = current().users;
+  const auto it = users.find(username);
+  if (it == users.end()) return std::nullopt;
+  return !it->second.disabled;
+}
+
 std::shared_ptr<const DbStore::Snapshot> DbStore::load(
     std::uint64_t generation, const std::shared_ptr<const Snapshot>& previous) const {
   auto snap = std::make_shared<Snapshot>();

@@ -24,6 +24,7 @@ class DbStore final : public CredentialStore {
            c == StoreCapability::digest_ha1;
   }
   PasswordLookup find_password(std::string_view username) const override;
+  std::optional<bool> user_active(std::string_view username) const override;
   // Users who opted in to Digest (`gatehouse user passwd --digest`) have HA1 rows.
   Ha1Lookup find_ha1(std::string_view name, bool is_userhash, std::string_view realm,
                      Ha1Algorithm algorithm) const override;

@@ -148,7 +148,7 @@ TEST(ConfigDefaults, MatchTheDocumentedValues) {
   EXPECT_EQ(config.log.level, "info");
   EXPECT_EQ(config.store.url, "");
   EXPECT_EQ(config.auth.realm, "gatehouse");
-  EXPECT_EQ(config.auth.schemes, (std::vector<std::string>{"apikey", "basic"}));
+  EXPECT_EQ(config.auth.schemes, (std::vector<std::string>{"apikey", "bearer", "basic"}));
   EXPECT_EQ(config.auth.basic.stores, std::vector<std::string>{"db"});
   EXPECT_EQ(config.auth.basic.cache_ttl, 60s);
   EXPECT_EQ(config.auth.basic.cache_entries, 10000u);
@@ -332,7 +332,7 @@ unknown = true
                             "multi.toml: log.level: unknown level \"loud\" (known: trace, debug, "
                             "info, warn, error, off)",
                             "multi.toml: auth.schemes: unknown scheme \"kerberos\" (known: "
-                            "apikey, basic, digest)"));
+                            "apikey, basic, bearer, digest)"));
     EXPECT_EQ(std::string(error.what()).find('\n') != std::string::npos, true);
   }
 }
@@ -514,7 +514,7 @@ TEST(ConfigToToml, WritesEveryKeyAndDurationsWithUnits) {
                            "level = \"info\"\n",
                            "url = \"\"",
                            "realm = \"gatehouse\"\n",
-                           "schemes = [\"apikey\", \"basic\"]\n",
+                           "schemes = [\"apikey\", \"bearer\", \"basic\"]\n",
                            "htpasswd_roles = [\"User\"]\n",
                            "stores = [\"db\"]\n",
                            "cache_ttl = \"60s\"\n",
@@ -563,10 +563,10 @@ TEST(ConfigValidate, Schemes) {
                 c.auth.schemes = {"basic", "negotiate"};
               }),
               ElementsAre("auth.schemes: unknown scheme \"negotiate\" (known: apikey, basic, "
-                          "digest)"));
+                          "bearer, digest)"));
   EXPECT_THAT(problems_with([](Config& c) { c.auth.schemes = {"Basic"}; }),
               ElementsAre("auth.schemes: unknown scheme \"Basic\" (known: apikey, basic, "
-                          "digest)"));
+                          "bearer, digest)"));
   EXPECT_THAT(problems_with([](Config& c) {
                 c.auth.schemes = {"basic", "apikey", "basic"};
               }),

@@ -335,7 +335,7 @@ TEST_F(PipelineTest, UnsupportedAuthorizationSchemeIs401WithChallenges) {
 TEST_F(PipelineTest, WrongCredentialsAre401WithChallenges) {
   const Response r = handle("GET", "/whoami", {{"Authorization", "Token mallory"}});
   EXPECT_EQ(r.status, 401);
-  EXPECT_EQ(error_of(r).first, "invalid_credentials");
+  EXPECT_EQ(error_of(r).first, "invalid_token");  // RFC 6750 §3.1: the bearer scheme decided
   EXPECT_EQ(all_values(r, "WWW-Authenticate"), kChallenges);
   EXPECT_EQ(handler_calls_.load(), 0);
 }

@@ -90,6 +90,61 @@ class FlakyStateStore final : public state::StateStore {
     ++touches;
     real_->touch_api_keys(uses);
   }
+  void add_session(const state::SessionRow& s) override {
+    check();
+    real_->add_session(s);
+  }
+  std::optional<state::SessionRow> find_session(std::string_view id) override {
+    check();
+    return real_->find_session(id);
+  }
+  std::vector<state::SessionRow> list_sessions(std::optional<std::string_view> u,
+                                               bool include_revoked) override {
+    check();
+    return real_->list_sessions(u, include_revoked);
+  }
+  bool rotate_session(const state::SessionRow& next) override {
+    check();
+    return real_->rotate_session(next);
+  }
+  bool revoke_session(std::string_view id, std::int64_t t, std::string_view reason) override {
+    check();
+    return real_->revoke_session(id, t, reason);
+  }
+  std::size_t revoke_user_sessions(std::string_view u, std::int64_t t,
+                                   std::string_view reason) override {
+    check();
+    return real_->revoke_user_sessions(u, t, reason);
+  }
+  std::vector<std::string> revoked_sessions_since(std::int64_t t) override {
+    check();
+    return real_->revoked_sessions_since(t);
+  }
+  std::size_t delete_sessions_before(std::int64_t t) override {
+    check();
+    return real_->delete_sessions_before(t);
+  }
+  std::uint64_t revocation_generation() override {
+    check();
+    return real_->revocation_generation();
+  }
+  bool add_signing_key(const state::SigningKeyRow& k,
+                       std::optional<std::string_view> expected_current) override {
+    check();
+    return real_->add_signing_key(k, expected_current);
+  }
+  std::vector<state::SigningKeyRow> list_signing_keys() override {
+    check();
+    return real_->list_signing_keys();
+  }
+  std::size_t delete_signing_keys_retired_before(std::int64_t t) override {
+    check();
+    return real_->delete_signing_keys_retired_before(t);
+  }
+  std::uint64_t signing_keys_generation() override {
+    check();
+    return real_->signing_keys_generation();
+  }
   std::uint64_t generation() override {
     check();
     return real_->generation();
