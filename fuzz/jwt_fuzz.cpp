@@ -101,8 +101,7 @@ void check_signed(const boost::json::object& claims) {
   policy.typ = "JWT";
   const auto verified = verify_jwt(token, lookup, policy, 1'700'000'000);
   if (const auto* error = std::get_if<JwtError>(&verified)) {
-    if (error->code != "bad_claims" && error->code != "expired" &&
-        error->code != "not_yet_valid") {
+    if (error->code != "bad_claims" && error->code != "expired" && error->code != "not_yet_valid") {
       __builtin_trap();
     }
   } else if (!same(std::get<VerifiedJwt>(verified).claims, claims)) {

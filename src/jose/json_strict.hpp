@@ -17,8 +17,8 @@ namespace gatehouse::jose {
 // member names at any depth, more than `max_depth` nested objects and arrays (the top-level
 // object counts as one), input longer than `max_bytes`, invalid UTF-8 (RFC 8259 §8.1) including
 // unpaired surrogate escapes, numbers beyond the range of a double, comments, trailing commas
-// and anything after the value except whitespace. On failure returns nullopt and, when `error` is non-null, sets it to a short English
-// reason that never quotes the input.
+// and anything after the value except whitespace. On failure returns nullopt and, when `error` is
+// non-null, sets it to a short English reason that never quotes the input.
 std::optional<boost::json::object> parse_object_strict(std::string_view text, std::string* error,
                                                        std::size_t max_depth = 16,
                                                        std::size_t max_bytes = 65536);

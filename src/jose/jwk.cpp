@@ -12,7 +12,6 @@
 
 #include <array>
 #include <climits>
-#include <initializer_list>
 #include <stdexcept>
 #include <utility>
 
@@ -45,6 +44,17 @@ constexpr std::size_t kEs256SignatureBytes = 2 * kP256Bytes;  // R || S, RFC 751
 constexpr std::size_t kHs256Bytes = 32;                       // SHA-256 output
 constexpr int kMinRsaBits = 2048;                             // RFC 7518 §3.3
 constexpr int kMaxRsaBits = 16384;
+
+// RFC 7518 §6.3.2 RSA private key members, with the OpenSSL parameter each one is.
+struct RsaPart {
+  const char* member;
+  const char* param;
+};
+constexpr RsaPart kRsaPrivateParts[] = {
+    {"d", OSSL_PKEY_PARAM_RSA_D},          {"p", OSSL_PKEY_PARAM_RSA_FACTOR1},
+    {"q", OSSL_PKEY_PARAM_RSA_FACTOR2},    {"dp", OSSL_PKEY_PARAM_RSA_EXPONENT1},
+    {"dq", OSSL_PKEY_PARAM_RSA_EXPONENT2}, {"qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1},
+};
 
 // Bytes that held key material: wiped when they go out of scope.
 class Scrubbed {
@@ -283,15 +293,9 @@ void write_key_parts(JwkWriter& out, const EVP_PKEY* pkey, std::string_view secr
       out.b64("n", bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, 0));
       out.b64("e", bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, 0));
       if (with_private) {
-        for (const auto& [name, param] : std::initializer_list<std::pair<const char*, const char*>>{
-                 {"d", OSSL_PKEY_PARAM_RSA_D},
-                 {"p", OSSL_PKEY_PARAM_RSA_FACTOR1},
-                 {"q", OSSL_PKEY_PARAM_RSA_FACTOR2},
-                 {"dp", OSSL_PKEY_PARAM_RSA_EXPONENT1},
-                 {"dq", OSSL_PKEY_PARAM_RSA_EXPONENT2},
-                 {"qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1}}) {
-          Scrubbed part(bn_param(pkey, param, 0));
-          out.b64(name, part.bytes());
+        for (const RsaPart& part : kRsaPrivateParts) {
+          Scrubbed value(bn_param(pkey, part.param, 0));
+          out.b64(part.member, value.bytes());
         }
       }
       return;
@@ -522,18 +526,9 @@ Imported import_rsa(const JwkMembers& jwk) {
     return refusal("RSA exponent must be odd and at least 65537");
   }
 
-  struct Part {
-    const char* member;
-    const char* param;
-  };
-  static constexpr Part kPrivateParts[] = {
-      {"d", OSSL_PKEY_PARAM_RSA_D},          {"p", OSSL_PKEY_PARAM_RSA_FACTOR1},
-      {"q", OSSL_PKEY_PARAM_RSA_FACTOR2},    {"dp", OSSL_PKEY_PARAM_RSA_EXPONENT1},
-      {"dq", OSSL_PKEY_PARAM_RSA_EXPONENT2}, {"qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1},
-  };
   std::size_t present = 0;
-  for (const Part& part : kPrivateParts) present += jwk.has(part.member) ? 1 : 0;
-  if (present != 0 && present != std::size(kPrivateParts)) {
+  for (const RsaPart& part : kRsaPrivateParts) present += jwk.has(part.member) ? 1 : 0;
+  if (present != 0 && present != std::size(kRsaPrivateParts)) {
     return refusal("an RSA private key needs all of \"d\", \"p\", \"q\", \"dp\", \"dq\", \"qi\"");
   }
   const bool with_private = present != 0;
@@ -544,18 +539,18 @@ Imported import_rsa(const JwkMembers& jwk) {
     throw_openssl("OSSL_PARAM_BLD");
   }
   // The builder refers to the BIGNUMs until OSSL_PARAM_BLD_to_param.
-  std::array<BnPtr, std::size(kPrivateParts)> private_bns;
+  std::array<BnPtr, std::size(kRsaPrivateParts)> private_bns;
   if (with_private) {
     for (std::size_t i = 0; i < private_bns.size(); ++i) {
-      const auto value = jwk.bytes(kPrivateParts[i].member);
+      const auto value = jwk.bytes(kRsaPrivateParts[i].member);
       if (!value || value->bytes().empty()) {
-        return refusal(std::string("\"") + kPrivateParts[i].member + "\" is not base64url");
+        return refusal(std::string("\"") + kRsaPrivateParts[i].member + "\" is not base64url");
       }
       private_bns[i].reset(BN_secure_new());
       if (!private_bns[i] ||
           BN_bin2bn(bytes_of(value->bytes()), static_cast<int>(value->bytes().size()),
                     private_bns[i].get()) == nullptr ||
-          OSSL_PARAM_BLD_push_BN(builder.get(), kPrivateParts[i].param, private_bns[i].get()) !=
+          OSSL_PARAM_BLD_push_BN(builder.get(), kRsaPrivateParts[i].param, private_bns[i].get()) !=
               1) {
         throw_openssl("OSSL_PARAM_BLD");
       }

@@ -36,18 +36,19 @@ class Key {
   // std::runtime_error when OpenSSL fails.
   static Key generate(Alg alg, std::string kid);
 
-  // From the text of one JWK (RFC 7517 §4, RFC 7518 §6, RFC 8037 §2), public or private.
-  // "kty" must fit the algorithm. The algorithm is the "alg" member when present, otherwise
-  // `default_alg`, otherwise inferred from an OKP/Ed25519 (EdDSA) or EC/P-256 (ES256) key; RSA
-  // and oct keys need one of the first two, and a present "alg" must equal `default_alg` when
-  // both are given. Refuses: unknown "kty" or "crv"; "use" other than "sig"; coordinates and keys
-  // of the wrong length (Ed25519 x and d: 32 bytes; P-256 x, y and d: 32 bytes); anything that is
-  // not strict base64url; an Ed25519 "x" that does not belong to "d"; EC points not on the curve
-  // and private scalars that do not match the point; an RSA modulus under 2048 or over 16384 bits;
-  // an RSA exponent that is even or under 65537 (SP 800-56B); an RSA private key without all of
-  // "p", "q", "dp", "dq", "qi" or with "oth" (multi-prime); oct keys under 32 bytes; a "kid" over
-  // kMaxKidBytes. Returns nullopt and sets *error (when non-null) to a reason that quotes no key
-  // material.
+  // From the text of one JWK (RFC 7517 §4, RFC 7518 §6, RFC 8037 §2), public or private, read
+  // with parse_object_strict. The algorithm is the "alg" member when present (it wins over
+  // `default_alg`), otherwise `default_alg`, otherwise inferred from an OKP (EdDSA) or EC (ES256)
+  // key; an RSA or oct key with neither is refused. "kty" must fit the algorithm. Refuses: unknown
+  // "kty" or "crv" (only Ed25519 and P-256); "use" other than "sig"; a member read here that is
+  // not a string; anything that is not strict base64url; Ed25519 "x"/"d" and P-256 "x"/"y"/"d"
+  // that are not exactly 32 bytes; an Ed25519 "x" that is not the public key of "d"; EC points not
+  // on the curve and "d" that does not match the point; an RSA modulus under 2048 or over 16384
+  // bits; an RSA exponent that is even or under 65537 (SP 800-56B); an RSA private key without all
+  // of "d", "p", "q", "dp", "dq", "qi", or with "oth" (multi-prime), or that fails OpenSSL's
+  // consistency check; oct keys under 32 bytes; a "kid" over kMaxKidBytes. "kid" is empty when
+  // absent. Returns nullopt and sets *error (when non-null) to a reason that quotes no key
+  // material; throws std::runtime_error only when OpenSSL itself fails (out of memory).
   static std::optional<Key> from_jwk(std::string_view jwk_json, std::string* error,
                                      std::optional<Alg> default_alg = std::nullopt);
 

@@ -118,7 +118,8 @@ TEST(JoseJsonStrict, RefusesUnpairedSurrogateEscapes) {
 TEST(JoseJsonStrict, RefusesNumbersBeyondTheRangeOfADouble) {
   EXPECT_EQ(refusal(R"({"a":1e400})"), "JSON number out of range");
   EXPECT_EQ(refusal(R"({"a":[-9e346]})"), "JSON number out of range");
-  EXPECT_TRUE(parse_object_strict(R"({"a":1.7976931348623157e308,"b":5e-324,"c":1e-400})", nullptr));
+  EXPECT_TRUE(
+      parse_object_strict(R"({"a":1.7976931348623157e308,"b":5e-324,"c":1e-400})", nullptr));
 }
 
 TEST(JoseJsonStrict, RefusesTrailingData) {

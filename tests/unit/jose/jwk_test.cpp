@@ -283,7 +283,8 @@ TEST(Jwk, RefusesWrongLengthsAndLooseBase64) {
   const std::string x = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
   EXPECT_EQ(import_error(with_member(ed, "x", x.substr(0, 42))),
             "JWK: \"x\" is not 32 bytes of base64url");
-  EXPECT_EQ(import_error(with_member(ed, "x", x + "AA")), "JWK: \"x\" is not 32 bytes of base64url");
+  EXPECT_EQ(import_error(with_member(ed, "x", x + "AA")),
+            "JWK: \"x\" is not 32 bytes of base64url");
   EXPECT_EQ(import_error(with_member(ed, "x", x + "=")), "JWK: \"x\" is not 32 bytes of base64url");
   EXPECT_EQ(import_error(with_member(ed, "d", "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A")),
             "JWK: \"d\" is not 32 bytes of base64url");
@@ -323,7 +324,8 @@ TEST(Jwk, RefusesEcPointsNotOnTheCurve) {
 
 TEST(Jwk, RefusesAnEcPrivateKeyThatDoesNotMatchItsPoint) {
   const std::string ec = jose_data("rfc7515_a3_key.json");
-  const std::string other_d = json_of(generated(Alg::ES256).private_jwk()).at("d").as_string().c_str();
+  const std::string other_d =
+      json_of(generated(Alg::ES256).private_jwk()).at("d").as_string().c_str();
   EXPECT_EQ(import_error(with_member(ec, "d", other_d)), "JWK: invalid P-256 key pair");
 }
 
@@ -354,7 +356,8 @@ TEST(Jwk, RefusesWeakOrIncompleteRsaKeys) {
             "JWK: invalid RSA public key");
 
   const std::string error = import_error(without_member(rsa, "qi"));
-  EXPECT_EQ(error, "JWK: an RSA private key needs all of \"d\", \"p\", \"q\", \"dp\", \"dq\", \"qi\"");
+  EXPECT_EQ(error,
+            "JWK: an RSA private key needs all of \"d\", \"p\", \"q\", \"dp\", \"dq\", \"qi\"");
   EXPECT_EQ(error.find(json_of(rsa).at("d").as_string().c_str()), std::string::npos);
   EXPECT_EQ(import_error(with_member(rsa, "oth", boost::json::array{})),
             "JWK: multi-prime RSA keys are not supported");

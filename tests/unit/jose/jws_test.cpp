@@ -142,11 +142,9 @@ TEST(Jws, DetectsTamperingWithAnyPart) {
       "{\"iss\":\"joe\",\r\n \"exp\":1300819380,\r\n \"http://example.com/is_root\":false}");
   const std::size_t first = token.find('.');
   const std::size_t second = token.rfind('.');
-  const std::string swapped =
-      token.substr(0, first + 1) + payload + token.substr(second);
+  const std::string swapped = token.substr(0, first + 1) + payload + token.substr(second);
   EXPECT_FALSE(verify_signature(key, decoded(swapped)));
-  const std::string other_header =
-      b64url_encode(R"({"alg":"HS256"})") + token.substr(first);
+  const std::string other_header = b64url_encode(R"({"alg":"HS256"})") + token.substr(first);
   EXPECT_FALSE(verify_signature(key, decoded(other_header)));
 }
 
@@ -174,8 +172,8 @@ TEST(Jws, SignCompactWritesAlgKidAndTyp) {
 
 TEST(Jws, RefusesAlgNoneInEveryForm) {
   EXPECT_EQ(refusal(with_header(R"({"alg":"none"})")), "alg \"none\" is not allowed");
-  for (const char* alg : {"None", "NONE", "nOnE", "none ", "", "HS384", "RS512", "PS256",
-                          "ES256K", "Ed25519", "hs256"}) {
+  for (const char* alg : {"None", "NONE", "nOnE", "none ", "", "HS384", "RS512", "PS256", "ES256K",
+                          "Ed25519", "hs256"}) {
     EXPECT_EQ(refusal(with_header(std::string(R"({"alg":")") + alg + "\"}")), "unsupported alg")
         << alg;
   }
@@ -191,8 +189,8 @@ TEST(Jws, AnHs256TokenMadeWithAPublicKeyNeverVerifiesAgainstThatKey) {
   // HMAC secret and hopes the verifier feeds its public key to HMAC.
   const Key ed = import("rfc8037_a2_key.json");
   const Key rsa = [] {
-    std::string public_jwk = Key::from_jwk(jose_data("rfc7515_a2_key.json"), nullptr,
-                                           Alg::RS256)->public_jwk();
+    std::string public_jwk =
+        Key::from_jwk(jose_data("rfc7515_a2_key.json"), nullptr, Alg::RS256)->public_jwk();
     return *Key::from_jwk(public_jwk, nullptr);
   }();
   for (const Key* victim : {&ed, &rsa}) {
@@ -238,9 +236,10 @@ TEST(Jws, RefusesCritAndTokenSuppliedKeys) {
             "header parameter \"jku\" is not allowed");
   EXPECT_EQ(refusal(with_header(R"({"alg":"RS256","x5u":"https://evil.example/cert"})")),
             "header parameter \"x5u\" is not allowed");
-  EXPECT_EQ(refusal(with_header(
-                R"({"alg":"EdDSA","jwk":{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}})")),
-            "header parameter \"jwk\" is not allowed");
+  EXPECT_EQ(
+      refusal(with_header(
+          R"({"alg":"EdDSA","jwk":{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}})")),
+      "header parameter \"jwk\" is not allowed");
   EXPECT_EQ(refusal(with_header(R"({"alg":"RS256","x5c":["MIIB"]})")),
             "header parameter \"x5c\" is not allowed");
   EXPECT_EQ(refusal(with_header(R"({"alg":"RS256","x5t":"dGh1bWI"})")),
@@ -389,7 +388,7 @@ TEST(Jws, Es256AcceptsOnlyTheSixtyFourByteForm) {
   EXPECT_FALSE(key.verify(jws.signing_input, jws.signature.substr(0, 63)));
   EXPECT_FALSE(key.verify(jws.signing_input, jws.signature + '\0'));
   EXPECT_FALSE(key.verify(jws.signing_input, '\0' + jws.signature));
-  EXPECT_FALSE(key.verify(jws.signing_input, std::string(64, '\0')));   // r = s = 0
+  EXPECT_FALSE(key.verify(jws.signing_input, std::string(64, '\0')));    // r = s = 0
   EXPECT_FALSE(key.verify(jws.signing_input, std::string(64, '\xff')));  // r, s >= n
   // The token with its signature swapped for the DER form.
   const std::string der_token = token.substr(0, token.rfind('.') + 1) + b64url_encode(der);

@@ -57,9 +57,12 @@ JwtPolicy default_policy() {
 }
 
 boost::json::object valid_claims() {
-  return boost::json::object{{"iss", "https://auth.example"}, {"aud", "api"},
-                             {"sub", "alice"},                {"iat", kNow - 10},
-                             {"nbf", kNow - 10},              {"exp", kNow + 300}};
+  return boost::json::object{{"iss", "https://auth.example"},
+                             {"aud", "api"},
+                             {"sub", "alice"},
+                             {"iat", kNow - 10},
+                             {"nbf", kNow - 10},
+                             {"exp", kNow + 300}};
 }
 
 class JwtTest : public ::testing::Test {
@@ -165,7 +168,8 @@ TEST_F(JwtTest, VerifiesTheRfc7515AppendixA1Token) {
   EXPECT_EQ(std::get<JwtError>(late).code, "expired");
 }
 
-// ---- keys and algorithms -------------------------------------------------------------------------
+// ---- keys and algorithms
+// -------------------------------------------------------------------------
 
 TEST_F(JwtTest, UnknownKidIsUnknownKey) {
   const Key stranger = Key::generate(Alg::EdDSA, "stranger");
@@ -177,7 +181,7 @@ TEST_F(JwtTest, UnknownKidIsUnknownKey) {
 TEST_F(JwtTest, HostileKidsAreJustUnknownKeys) {
   for (const std::string& kid : std::vector<std::string>{
            "../../../../etc/passwd", "' OR 1=1 --", "\"; DROP TABLE keys; --", "/dev/zero",
-        "%2e%2e%2f", std::string("nul\0byte", 8), std::string(256, 'k')}) {
+           "%2e%2e%2f", std::string("nul\0byte", 8), std::string(256, 'k')}) {
     keys_.asked.clear();
     const Key attacker = Key::from_secret(std::string(32, 'a'), kid);
     const JwtError error = refused(sign_jwt(attacker, "at+jwt", valid_claims()));
@@ -197,7 +201,8 @@ TEST_F(JwtTest, AKidOverTheLimitIsMalformedAndNeverLookedUp) {
 }
 
 TEST_F(JwtTest, AnEmptyLookupFindsNoKey) {
-  const auto result = verify_jwt(signed_claims(valid_claims()), KeyLookup(), default_policy(), kNow);
+  const auto result =
+      verify_jwt(signed_claims(valid_claims()), KeyLookup(), default_policy(), kNow);
   ASSERT_TRUE(std::holds_alternative<JwtError>(result));
   EXPECT_EQ(std::get<JwtError>(result).code, "unknown_key");
 }
@@ -243,8 +248,7 @@ TEST_F(JwtTest, ATamperedTokenIsABadSignature) {
   boost::json::object claims = valid_claims();
   claims["sub"] = "admin";
   const std::string tampered = token.substr(0, first + 1) +
-                               b64url_encode(boost::json::serialize(claims)) +
-                               token.substr(second);
+                               b64url_encode(boost::json::serialize(claims)) + token.substr(second);
   const JwtError error = refused(tampered);
   EXPECT_EQ(error.code, "bad_signature");
   EXPECT_EQ(error.description, "signature does not verify");
@@ -309,7 +313,8 @@ TEST_F(JwtTest, DescriptionsNeverQuoteTheToken) {
   }
 }
 
-// ---- exp, nbf, iat ---------------------------------------------------------------------------------
+// ---- exp, nbf, iat
+// ---------------------------------------------------------------------------------
 
 TEST_F(JwtTest, ExpiresAtExpPlusLeeway) {
   const std::string token = signed_claims(valid_claims());
@@ -362,16 +367,14 @@ TEST_F(JwtTest, NumericDatesMustBeWholeNumbers) {
     EXPECT_EQ(refused(with(name, boost::json::array{kNow})).code, "bad_claims") << name;
     EXPECT_EQ(refused(with(name, static_cast<double>(kNow) + 0.5)).code, "bad_claims") << name;
     EXPECT_EQ(refused(with(name, 1e300)).code, "bad_claims") << name;
-    EXPECT_EQ(refused(with(name, std::uint64_t{18446744073709551615u})).code, "bad_claims")
-        << name;
+    EXPECT_EQ(refused(with(name, std::uint64_t{18446744073709551615u})).code, "bad_claims") << name;
   }
   EXPECT_EQ(refused(with("exp", 1.5)).description, "exp is not an integral NumericDate");
   // A whole double is a NumericDate.
   EXPECT_EQ(accepted(with("exp", static_cast<double>(kNow + 300))).exp, kNow + 300);
   // Written in the JSON as 1.7000003e9: a double with no fraction.
   const std::string exponent = sign_compact(
-      ed_, "at+jwt",
-      R"({"iss":"https://auth.example","aud":"api","exp":1.7000003e9})");
+      ed_, "at+jwt", R"({"iss":"https://auth.example","aud":"api","exp":1.7000003e9})");
   EXPECT_EQ(accepted(exponent).exp, 1'700'000'300);
 }
 
@@ -387,7 +390,8 @@ TEST_F(JwtTest, ExtremeDatesDoNotOverflow) {
   accepted(with("nbf", INT64_MAX), policy);  // now + leeway saturates
 }
 
-// ---- iss, aud, typ, other registered claims ---------------------------------------------------------
+// ---- iss, aud, typ, other registered claims
+// ---------------------------------------------------------
 
 TEST_F(JwtTest, IssuerMustMatchExactly) {
   EXPECT_EQ(refused(with("iss", "https://auth.example/")).code, "wrong_issuer");
@@ -427,8 +431,8 @@ TEST_F(JwtTest, TypeMatchesWithOrWithoutTheApplicationPrefix) {
   for (const char* typ : {"at+jwt", "application/at+jwt", "AT+JWT", "Application/At+JWT"}) {
     EXPECT_EQ(accepted(signed_claims(claims, typ)).header.typ, typ);
   }
-  for (const char* typ : {"JWT", "jwt", "at+jwt ", "application/jwt", "text/at+jwt", "",
-                          "application/", "at"}) {
+  for (const char* typ :
+       {"JWT", "jwt", "at+jwt ", "application/jwt", "text/at+jwt", "", "application/", "at"}) {
     const JwtError error = refused(signed_claims(claims, typ));
     EXPECT_EQ(error.code, "wrong_type") << typ;
     EXPECT_EQ(error.description, "token type does not match");
