@@ -6,6 +6,7 @@
 #include <map>
 
 #include "auth/username.hpp"
+#include "http/form.hpp"
 #include "jose/json_strict.hpp"
 #include "schemes/authorization_header.hpp"
 #include "schemes/basic.hpp"
@@ -16,73 +17,11 @@ namespace gatehouse::app {
 
 namespace {
 
-constexpr std::size_t kMaxParams = 32;
 constexpr std::string_view kBadLogin = "wrong username or password";
 
-using Params = std::map<std::string, std::string, std::less<>>;
-
-bool has_media_type(const Request& request, std::string_view type) {
-  const auto value = request.header("Content-Type");
-  if (!value) return false;
-  const std::string_view v = trim(*value);
-  return v.size() >= type.size() && iequals(v.substr(0, type.size()), type) &&
-         (v.size() == type.size() || v[type.size()] == ';' || v[type.size()] == ' ');
-}
-
-// RFC 6749 §3.2 / HTML forms: name=value pairs; a name given twice is an error.
-std::optional<Params> parse_form(std::string_view body, std::string* error) {
-  Params out;
-  while (!body.empty()) {
-    const auto amp = body.find('&');
-    const std::string_view pair = body.substr(0, amp);
-    body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
-    if (pair.empty()) continue;
-    const auto eq = pair.find('=');
-    auto name = util::percent_decode(pair.substr(0, eq));
-    auto value = util::percent_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-    if (!name || !value || !util::is_valid_utf8(*name) || !util::is_valid_utf8(*value)) {
-      *error = "the form body is not valid percent-encoded UTF-8";
-      return std::nullopt;
-    }
-    if (out.size() >= kMaxParams) {
-      *error = "the form body has too many parameters";
-      return std::nullopt;
-    }
-    if (!out.emplace(std::move(*name), std::move(*value)).second) {
-      *error = "a form parameter is given more than once";
-      return std::nullopt;
-    }
-  }
-  return out;
-}
-
-// String parameters from a JSON object or a form body (whichever Content-Type says).
-std::optional<Params> read_params(const Request& request, std::string* error) {
-  if (request.body.empty()) return Params{};
-  if (has_media_type(request, "application/x-www-form-urlencoded")) {
-    return parse_form(request.body, error);
-  }
-  if (has_media_type(request, "application/json")) {
-    auto object = jose::parse_object_strict(request.body, error);
-    if (!object) {
-      *error = "the JSON body is not valid: " + *error;
-      return std::nullopt;
-    }
-    Params out;
-    for (const auto& [key, value] : *object) {
-      if (value.is_null()) continue;
-      const auto* s = value.if_string();
-      if (s == nullptr) {
-        *error = "\"" + std::string(key) + "\" must be a string";
-        return std::nullopt;
-      }
-      out.emplace(std::string(key), std::string(*s));
-    }
-    return out;
-  }
-  *error = "the body must be application/json or application/x-www-form-urlencoded";
-  return std::nullopt;
-}
+using http::has_media_type;
+using http::Params;
+using http::read_params;
 
 std::optional<std::string> param(const Params& params, std::string_view name) {
   const auto it = params.find(name);
