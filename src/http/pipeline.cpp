@@ -88,7 +88,9 @@ Response authn_response(const Outcome& outcome, const std::vector<std::string>& 
     case OutcomeKind::malformed:
       // A malformed Authorization is answered like wrong credentials (as Apache httpd does), so
       // a browser or client prompts again; the description says what was wrong.
-      r = Response::error(401, "invalid_request", outcome.description);
+      // RFC 6750 §3.1: a malformed bearer token is "invalid_token", like any refused one.
+      r = Response::error(401, outcome.scheme == "bearer" ? "invalid_token" : "invalid_request",
+                          outcome.description);
       break;
     case OutcomeKind::busy:
       r = Response::error(503, "temporarily_unavailable", outcome.description);

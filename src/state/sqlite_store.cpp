@@ -61,6 +61,7 @@ CREATE TABLE sessions (
   rotated INTEGER NOT NULL,
   access_jti TEXT NOT NULL,
   access_iat INTEGER NOT NULL,
+  access_sealed TEXT NOT NULL DEFAULT '',
   revoked INTEGER,
   revoked_reason TEXT NOT NULL DEFAULT ''
 );
@@ -84,7 +85,7 @@ constexpr const char* kSigningKeysGeneration = "signing_keys_generation";
 
 constexpr const char* kSessionColumns =
     "id, username, method, created, last_used, generation, rotated, access_jti, access_iat, "
-    "revoked, revoked_reason";
+    "revoked, revoked_reason, access_sealed";
 
 class Statement {
  public:
@@ -200,7 +201,7 @@ class SqliteStore final : public StateStore {
       retry_while_busy([&] { migrate(); });
       rotate_session_.emplace(db_,
                               "UPDATE sessions SET generation = ?, rotated = ?, last_used = ?, "
-                              "access_jti = ?, access_iat = ? "
+                              "access_jti = ?, access_iat = ?, access_sealed = ? "
                               "WHERE id = ? AND generation = ? AND revoked IS NULL");
       find_session_.emplace(
           db_, (std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE id = ?").c_str());
@@ -398,7 +399,7 @@ class SqliteStore final : public StateStore {
   void add_session(const SessionRow& session) override {
     write_bumping(nullptr, [&] {
       Statement s(db_, (std::string("INSERT INTO sessions(") + kSessionColumns +
-                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
                            .c_str());
       s.bind(1, session.id)
           .bind(2, session.username)
@@ -410,7 +411,8 @@ class SqliteStore final : public StateStore {
           .bind(8, session.access_jti)
           .bind(9, session.access_iat)
           .bind(10, session.revoked)
-          .bind(11, session.revoked_reason);
+          .bind(11, session.revoked_reason)
+          .bind(12, session.access_sealed);
       s.step();
       return true;
     });
@@ -454,8 +456,9 @@ class SqliteStore final : public StateStore {
           .bind(3, next.last_used)
           .bind(4, next.access_jti)
           .bind(5, next.access_iat)
-          .bind(6, next.id)
-          .bind(7, next.generation - 1);
+          .bind(6, next.access_sealed)
+          .bind(7, next.id)
+          .bind(8, next.generation - 1);
       s.step();
       return sqlite3_changes(db_) > 0;
     });
@@ -600,6 +603,7 @@ class SqliteStore final : public StateStore {
     r.access_iat = s.integer(8);
     r.revoked = s.maybe_integer(9);
     r.revoked_reason = s.text(10);
+    r.access_sealed = s.text(11);
     return r;
   }
 

@@ -62,6 +62,11 @@ struct SessionRow {
   // grace gets the same pair again (RFC 6819 §5.2.2.3 rotation, with a grace window).
   std::string access_jti;
   std::int64_t access_iat = 0;
+  // That access token itself, sealed (XSalsa20-Poly1305) under a key derived from the refresh
+  // token it replaced: only whoever presents that retired token gets it back, and the database
+  // alone reveals nothing. ECDSA signatures are randomized, so re-signing would not give the
+  // same token. Empty for the first generation.
+  std::string access_sealed;
   std::optional<std::int64_t> revoked;
   std::string revoked_reason;  // "logout", "reuse", "admin", "revoke", "user"
 };
@@ -114,9 +119,9 @@ class StateStore {
   virtual std::vector<SessionRow> list_sessions(std::optional<std::string_view> username,
                                                 bool include_revoked) = 0;
   // Compare-and-set rotation: when the session is not revoked and its generation is still
-  // `next.generation - 1`, stores next's generation, rotated, last_used, access_jti and
-  // access_iat, and returns true; otherwise changes nothing and returns false. Durable when it
-  // returns (fsync per commit).
+  // `next.generation - 1`, stores next's generation, rotated, last_used, access_jti, access_iat
+  // and access_sealed, and returns true; otherwise changes nothing and returns false. Durable when
+  // it returns (fsync per commit).
   virtual bool rotate_session(const SessionRow& next) = 0;
   // Revokes one session (false when unknown or already revoked) or every live session of a user
   // (returns how many). Both bump revocation_generation().

@@ -73,6 +73,34 @@ std::string string_claim(const boost::json::object& claims, std::string_view nam
   return std::string(v->get_string());
 }
 
+// The sealed copy of an access token (SessionRow::access_sealed): nonce ‖ secretbox, base64url.
+std::string seal(std::string_view key, std::string_view plain) {
+  std::string nonce = util::random_bytes(crypto_secretbox_NONCEBYTES);
+  std::string box(crypto_secretbox_MACBYTES + plain.size(), '\0');
+  crypto_secretbox_easy(reinterpret_cast<unsigned char*>(box.data()),
+                        reinterpret_cast<const unsigned char*>(plain.data()), plain.size(),
+                        reinterpret_cast<const unsigned char*>(nonce.data()),
+                        reinterpret_cast<const unsigned char*>(key.data()));
+  return jose::b64url_encode(nonce + box);
+}
+
+std::optional<std::string> unseal(std::string_view key, std::string_view sealed) {
+  const auto raw = jose::b64url_decode(sealed);
+  if (!raw || raw->size() < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {
+    return std::nullopt;
+  }
+  const std::string_view nonce(raw->data(), crypto_secretbox_NONCEBYTES);
+  const std::string_view box = std::string_view(*raw).substr(crypto_secretbox_NONCEBYTES);
+  std::string plain(box.size() - crypto_secretbox_MACBYTES, '\0');
+  if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(plain.data()),
+                                 reinterpret_cast<const unsigned char*>(box.data()), box.size(),
+                                 reinterpret_cast<const unsigned char*>(nonce.data()),
+                                 reinterpret_cast<const unsigned char*>(key.data())) != 0) {
+    return std::nullopt;
+  }
+  return plain;
+}
+
 Outcome denied(std::string reason, std::string description) {
   return Outcome::fail(OutcomeKind::denied, "bearer", std::move(reason), std::move(description));
 }
@@ -253,6 +281,8 @@ std::variant<TokenPair, TokenError> TokenService::refresh(std::string_view refre
     if (!user || !user->active) {
       return TokenError{"invalid_grant", "the user is disabled or removed"};
     }
+    // Only the holder of the retired token can open the access token sealed for the replay.
+    const std::string replay_key = hmac(refresh_key_, "replay " + std::string(refresh_token));
     if (parsed->generation == row->generation) {
       if (now >= row->rotated + settings_.refresh_ttl_s) {
         return TokenError{"invalid_grant", "the refresh token has expired"};
@@ -263,13 +293,17 @@ std::variant<TokenPair, TokenError> TokenService::refresh(std::string_view refre
       next.last_used = now;
       next.access_jti = util::hex_encode(util::random_bytes(16));
       next.access_iat = now;
-      if (store_->rotate_session(next)) return issue(next, user->roles);
+      TokenPair pair = issue(next, user->roles);
+      next.access_sealed = seal(replay_key, pair.access_token);
+      if (store_->rotate_session(next)) return pair;
       continue;  // another request rotated it first: look again
     }
-    if (parsed->generation == row->generation - 1 &&
-        now - row->rotated <= settings_.reuse_grace_s) {
-      // A lost response or a second tab: the same pair again (same jti, iat and generation).
-      return issue(*row, user->roles);
+    if (parsed->generation == row->generation - 1 && now - row->rotated < settings_.reuse_grace_s) {
+      // A lost response or a second tab: the same pair again (the very access token issued, and
+      // the same refresh token).
+      TokenPair pair = issue(*row, user->roles);
+      if (auto access = unseal(replay_key, row->access_sealed)) pair.access_token = *access;
+      return pair;
     }
     if (parsed->generation < row->generation) {
       // A retired token outside the grace window: someone holds a copy. Revoke this family.

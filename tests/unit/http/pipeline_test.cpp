@@ -344,8 +344,18 @@ TEST_F(PipelineTest, MalformedCredentialsAre401WithTheDescription) {
   const Response r = handle("GET", "/whoami", {{"Authorization", "Token !"}});
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(error_of(r),
-            std::make_pair(std::string("invalid_request"), std::string("the token is empty")));
+            std::make_pair(std::string("invalid_token"), std::string("the token is empty")));
   EXPECT_EQ(all_values(r, "WWW-Authenticate"), kChallenges);
+}
+
+TEST(AuthnResponse, MalformedIsInvalidRequestExceptForBearer) {
+  const auto code = [](std::string scheme) {
+    const Response r =
+        authn_response(Outcome::fail(OutcomeKind::malformed, scheme, "malformed", "bad"), {});
+    return r.body.substr(0, r.body.find(',') + 1);
+  };
+  EXPECT_EQ(code("basic"), "{\"error\":\"invalid_request\",");
+  EXPECT_EQ(code("bearer"), "{\"error\":\"invalid_token\",");
 }
 
 TEST_F(PipelineTest, GrantedReachesTheHandlerWithTheIdentity) {

@@ -119,6 +119,7 @@ SessionRow rotated(const SessionRow& current, std::int64_t now) {
   next.last_used = now;
   next.access_jti = "jti-" + current.id + "-" + std::to_string(next.generation);
   next.access_iat = now;
+  next.access_sealed = "sealed-" + std::to_string(next.generation);
   return next;
 }
 
@@ -549,6 +550,7 @@ TEST_P(StateStoreContract, SessionRoundTripsEveryField) {
   s.rotated = 1'700'001'003;
   s.access_jti = "jti-abc";
   s.access_iat = 1'700'001'004;
+  s.access_sealed = "c2VhbGVk";
   store_->add_session(s);
   const auto found = store_->find_session("sess-0123456789_-");
   ASSERT_TRUE(found.has_value());
@@ -561,6 +563,7 @@ TEST_P(StateStoreContract, SessionRoundTripsEveryField) {
   EXPECT_EQ(found->rotated, 1'700'001'003);
   EXPECT_EQ(found->access_jti, "jti-abc");
   EXPECT_EQ(found->access_iat, 1'700'001'004);
+  EXPECT_EQ(found->access_sealed, "c2VhbGVk");
   EXPECT_FALSE(found->revoked.has_value());
   EXPECT_EQ(found->revoked_reason, "");
   EXPECT_FALSE(store_->find_session("sess-0123456789_").has_value());
@@ -647,6 +650,7 @@ TEST_P(StateStoreContract, RotateSessionIsCompareAndSet) {
   EXPECT_EQ(found->last_used, 2'000);
   EXPECT_EQ(found->access_jti, "jti-s1-2");
   EXPECT_EQ(found->access_iat, 2'000);
+  EXPECT_EQ(found->access_sealed, "sealed-2");
   EXPECT_EQ(found->created, 1'000);  // not part of a rotation
   EXPECT_EQ(found->method, "password");
 

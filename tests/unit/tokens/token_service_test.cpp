@@ -139,6 +139,39 @@ TEST_F(TokenServiceTest, RetiredTokenWithinGraceGetsTheSamePairAgain) {
   pair_of(service->refresh(second.refresh_token));
 }
 
+// ECDSA signatures are randomized: the replay must return the token issued, not a re-signed one.
+TEST_F(TokenServiceTest, GraceReplayIsIdenticalForEveryAlgorithm) {
+  for (const auto alg : {jose::Alg::EdDSA, jose::Alg::ES256, jose::Alg::RS256, jose::Alg::HS256}) {
+    testing::TempDir dir;
+    store_ = state::open_state_store("sqlite:" + dir.file("gatehouse.db"));
+    store_->add_user({"alice", "x", {"User"}, false, 0, 0});
+    settings_.alg = alg;
+    auto service = make();
+    const TokenPair first = pair_of(service->login("alice", "password"));
+    const TokenPair second = pair_of(service->refresh(first.refresh_token));
+    const TokenPair again = pair_of(service->refresh(first.refresh_token));
+    EXPECT_EQ(again.access_token, second.access_token) << jose::to_string(alg);
+    EXPECT_EQ(again.refresh_token, second.refresh_token) << jose::to_string(alg);
+  }
+}
+
+TEST_F(TokenServiceTest, ZeroGraceMeansStrictSingleUse) {
+  settings_.reuse_grace_s = 0;
+  auto service = make();
+  const TokenPair first = pair_of(service->login("alice", "password"));
+  const TokenPair second = pair_of(service->refresh(first.refresh_token));
+  EXPECT_EQ(error_of(service->refresh(first.refresh_token)).error, "invalid_grant");
+  EXPECT_EQ(service->authenticate(second.access_token).kind, OutcomeKind::denied);
+}
+
+TEST_F(TokenServiceTest, GraceEndsAfterItsLength) {
+  auto service = make();
+  const TokenPair first = pair_of(service->login("alice", "password"));
+  pair_of(service->refresh(first.refresh_token));
+  clock_.advance(std::chrono::seconds(10));
+  EXPECT_EQ(error_of(service->refresh(first.refresh_token)).error, "invalid_grant");
+}
+
 TEST_F(TokenServiceTest, LateReuseRevokesThatSessionOnly) {
   auto service = make();
   const TokenPair stolen = pair_of(service->login("alice", "password"));
