@@ -1,6 +1,8 @@
 // Micro-benchmarks for the per-request work on the I/O thread: parsing the Authorization header,
 // checking an API key, and the verified-credential cache that keeps argon2id/bcrypt off the hot
-// path; plus reference timings of the hashing primitives those use. Not run by ctest. Build with
+// path; plus reference timings of the hashing primitives those use. Bearer tokens: JWT verification
+// per algorithm, TokenService::authenticate on a verified-token cache hit, and durable refresh
+// rotations (TokenService::refresh on a SQLite store in a temp dir). Not run by ctest. Build with
 // the release preset and run:
 //   build/release/bench/gatehouse_micro_bench [--benchmark_filter=Cache]
 // docs/perf.md explains the figures.
@@ -9,21 +11,43 @@
 #include <openssl/hmac.h>
 #include <openssl/params.h>
 #include <openssl/sha.h>
+#include <emmintrin.h>
 #include <sodium.h>
+#include <stdlib.h>
 
+#include <atomic>
+#include <charconv>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <filesystem>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <stdexcept>
 #include <unordered_map>
 #include <vector>
 
 #include "auth/api_key.hpp"
 #include "auth/credential_cache.hpp"
 #include "gatehouse/credential_store.hpp"
+#include "jose/base64url.hpp"
+#include "jose/jwk.hpp"
+#include "jose/jws.hpp"
+#include "jose/jwt.hpp"
+#include "gatehouse/identity.hpp"
+#include "gatehouse/secret.hpp"
 #include "schemes/authorization_header.hpp"
 #include "schemes/basic.hpp"
+#include "state/state_store.hpp"
+#include "stores/db_store.hpp"
+#include "tokens/token_service.hpp"
 #include "util/clock.hpp"
 #include "util/encoding.hpp"
+#include "util/log.hpp"
 
 namespace {
 
@@ -244,6 +268,492 @@ void BM_CredentialCacheContainsOnly(benchmark::State& state) {
 }
 BENCHMARK(BM_CredentialCacheContainsOnly)->Threads(1)->Threads(2);
 
+// ---------------------------------------------------------------- bearer tokens: JWT verification
+
+// An access token shaped like TokenService::issue() makes (RFC 9068 claims, typ at+jwt), signed by
+// a fresh key of `alg`; verified with the public key only (from its JWK), as the key ring does
+// for keys it did not make. HS256 has no public JWK: the same secret verifies.
+struct JwtFixture {
+  jose::Key signer;
+  std::optional<jose::Key> verifier;
+  std::string token;
+  jose::JwtPolicy policy;
+  jose::KeyLookup lookup;
+  std::int64_t now = 1'800'000'000;
+
+  explicit JwtFixture(jose::Alg alg) : signer(jose::Key::generate(alg, "2026-11-24-bench")) {
+    if (signer.is_symmetric()) {
+      verifier = signer;
+    } else {
+      std::string error;
+      verifier = jose::Key::from_jwk(signer.public_jwk(), &error);
+      if (!verifier) throw std::runtime_error("public JWK refused: " + error);
+    }
+    boost::json::object claims;
+    claims["iss"] = "http://127.0.0.1:8000";
+    claims["sub"] = "alice";
+    claims["aud"] = "gatehouse";
+    claims["exp"] = now + 600;
+    claims["nbf"] = now;
+    claims["iat"] = now;
+    claims["jti"] = "ce5e3f5cba13c4a46cb37df8e61d56e0";
+    claims["sid"] = "f6582ff92b2bba515f45d3889a6a4038";
+    claims["client_id"] = "gatehouse";
+    claims["scope"] = "api";
+    claims["roles"] = boost::json::array{"User"};
+    token = jose::sign_jwt(signer, "at+jwt", claims);
+    policy.issuer = "http://127.0.0.1:8000";
+    policy.audience = "gatehouse";
+    policy.typ = "at+jwt";
+    policy.leeway_s = 30;
+    const jose::Key* key = &*verifier;
+    lookup = [key](std::string_view kid) { return kid == key->kid() ? key : nullptr; };
+  }
+};
+
+constexpr jose::Alg kAlgs[] = {jose::Alg::EdDSA, jose::Alg::ES256, jose::Alg::RS256,
+                               jose::Alg::HS256};
+
+// verify_jwt: strict decode (base64url, header and claims JSON), key lookup, signature, claims
+// policy. What TokenService::authenticate pays once per token (on a cache miss).
+void BM_JwtVerify(benchmark::State& state) {
+  const jose::Alg alg = kAlgs[state.range(0)];
+  state.SetLabel(std::string(jose::to_string(alg)));
+  JwtFixture f(alg);
+  for (auto _ : state) {
+    auto result = jose::verify_jwt(f.token, f.lookup, f.policy, f.now);
+    benchmark::DoNotOptimize(result);
+  }
+  if (!std::holds_alternative<jose::VerifiedJwt>(jose::verify_jwt(f.token, f.lookup, f.policy,
+                                                                   f.now))) {
+    state.SkipWithError("token not verified");
+  }
+}
+BENCHMARK(BM_JwtVerify)->DenseRange(0, 3);
+
+// The signature alone (Key::verify over the decoded input), to separate the crypto from the
+// parsing and claims work in BM_JwtVerify.
+void BM_JwsSignatureOnly(benchmark::State& state) {
+  const jose::Alg alg = kAlgs[state.range(0)];
+  state.SetLabel(std::string(jose::to_string(alg)));
+  JwtFixture f(alg);
+  auto decoded = jose::decode_compact(f.token);
+  const auto& jws = std::get<jose::DecodedJws>(decoded);
+  for (auto _ : state) {
+    bool ok = f.verifier->verify(jws.signing_input, jws.signature);
+    benchmark::DoNotOptimize(ok);
+  }
+  if (!f.verifier->verify(jws.signing_input, jws.signature)) state.SkipWithError("bad signature");
+}
+BENCHMARK(BM_JwsSignatureOnly)->DenseRange(0, 3);
+
+// decode_compact alone (no signature check, no claims policy) for the EdDSA token.
+void BM_JwsDecodeOnly(benchmark::State& state) {
+  JwtFixture f(jose::Alg::EdDSA);
+  for (auto _ : state) {
+    auto decoded = jose::decode_compact(f.token);
+    benchmark::DoNotOptimize(decoded);
+  }
+}
+BENCHMARK(BM_JwsDecodeOnly);
+
+// Signing (login and every refresh sign one access token).
+void BM_JwtSign(benchmark::State& state) {
+  const jose::Alg alg = kAlgs[state.range(0)];
+  state.SetLabel(std::string(jose::to_string(alg)));
+  JwtFixture f(alg);
+  const auto decoded = jose::decode_compact(f.token);
+  const std::string payload = std::get<jose::DecodedJws>(decoded).payload;
+  for (auto _ : state) {
+    auto token = jose::sign_compact(f.signer, "at+jwt", payload);
+    benchmark::DoNotOptimize(token);
+  }
+}
+BENCHMARK(BM_JwtSign)->DenseRange(0, 3);
+
+// Reference, not gatehouse code: the same Ed25519 signature checked by libsodium (which gatehouse
+// links already) instead of OpenSSL 3's EVP_DigestVerify (BM_JwsSignatureOnly/0).
+void BM_Ref_Ed25519Verify_Libsodium(benchmark::State& state) {
+  if (sodium_init() < 0) state.SkipWithError("sodium_init failed");
+  JwtFixture f(jose::Alg::EdDSA);
+  const auto decoded = jose::decode_compact(f.token);
+  const auto& jws = std::get<jose::DecodedJws>(decoded);
+  const auto jwk = boost::json::parse(f.signer.public_jwk()).as_object();
+  const auto x = jose::b64url_decode(std::string_view(jwk.at("x").as_string()));
+  if (!x || x->size() != crypto_sign_PUBLICKEYBYTES || jws.signature.size() != crypto_sign_BYTES) {
+    state.SkipWithError("unexpected Ed25519 key or signature size");
+    return;
+  }
+  const auto* pk = reinterpret_cast<const unsigned char*>(x->data());
+  const auto* sig = reinterpret_cast<const unsigned char*>(jws.signature.data());
+  const auto* msg = reinterpret_cast<const unsigned char*>(jws.signing_input.data());
+  for (auto _ : state) {
+    int rc = crypto_sign_verify_detached(sig, msg, jws.signing_input.size(), pk);
+    benchmark::DoNotOptimize(rc);
+  }
+  if (crypto_sign_verify_detached(sig, msg, jws.signing_input.size(), pk) != 0) {
+    state.SkipWithError("libsodium refused the signature");
+  }
+}
+BENCHMARK(BM_Ref_Ed25519Verify_Libsodium);
+
+// ---------------------------------------------------------------- bearer tokens: TokenService
+
+// A private temp directory, removed at the end. TMPDIR decides where it lives (and so whether
+// fsync reaches a disk: /dev/shm is tmpfs, where fsync costs nothing).
+class BenchTempDir {
+ public:
+  explicit BenchTempDir(const std::string& base) {
+    std::string pattern = (std::filesystem::path(base) / "gatehouse-bench-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed in " + base);
+    path_ = pattern;
+  }
+  BenchTempDir(const BenchTempDir&) = delete;
+  BenchTempDir& operator=(const BenchTempDir&) = delete;
+  ~BenchTempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::string bench_tmp_base() {
+  const char* t = ::getenv("TMPDIR");
+  return t != nullptr && *t != '\0' ? t : "/tmp";
+}
+
+// TokenService on a SQLite store (WAL, synchronous=FULL, as `serve` opens it) with user "alice" in
+// the db store; the user callbacks are the server's (src/app/server.cpp build_tokens) over the
+// DbStore snapshot alone.
+struct TokenFixture {
+  SystemClock clock;
+  BenchTempDir dir;
+  std::shared_ptr<state::StateStore> store;
+  std::shared_ptr<stores::DbStore> db;
+  std::unique_ptr<tokens::TokenService> service;
+
+  explicit TokenFixture(const std::string& base = bench_tmp_base())
+      : dir(base), store(state::open_state_store("sqlite:" + dir.file("gatehouse.db"))) {
+    store->add_user({"alice", "x", {"User"}, false, 0, 0});
+    db = std::make_shared<stores::DbStore>(store, clock);
+    tokens::TokenSettings settings;
+    settings.issuer = "http://127.0.0.1:8000";
+    settings.key_rotation_s = 0;
+    auto dbs = db;
+    tokens::UserLookup users = [dbs](std::string_view name) -> std::optional<tokens::UserStatus> {
+      const PasswordLookup lookup = dbs->find_password(name);
+      if (lookup.status != LookupStatus::found) return std::nullopt;
+      return tokens::UserStatus{!lookup.record.disabled, lookup.record.roles};
+    };
+    tokens::UserActive active = [dbs](std::string_view name) {
+      const auto known = dbs->user_active(name);
+      return known && *known;
+    };
+    service = std::make_unique<tokens::TokenService>(
+        settings, store, "0123456789abcdef0123456789abcdef", users, active, clock);
+  }
+
+  tokens::TokenPair login() {
+    auto result = service->login("alice", "basic");
+    if (auto* e = std::get_if<tokens::TokenError>(&result)) {
+      throw std::runtime_error("login refused: " + e->description);
+    }
+    return std::get<tokens::TokenPair>(std::move(result));
+  }
+};
+
+// authenticate() for a token already in the verified-token cache: cache lookup (sharded mutex,
+// hash of the whole ~450-byte token), revocation set, user active, Outcome. What every Bearer
+// request after a token's first costs on the I/O thread. threads:2: the two I/O threads on one
+// token (one cache shard).
+void BM_TokenAuthenticateCached(benchmark::State& state) {
+  static TokenFixture* shared = nullptr;
+  static std::string token;
+  if (state.thread_index() == 0) {
+    shared = new TokenFixture();
+    token = shared->login().access_token;
+    if (shared->service->authenticate(token).kind != OutcomeKind::granted) {
+      state.SkipWithError("token refused");
+    }
+  }
+  for (auto _ : state) {
+    auto outcome = shared->service->authenticate(token);
+    benchmark::DoNotOptimize(outcome);
+  }
+  if (state.thread_index() == 0) {
+    delete shared;
+    shared = nullptr;
+  }
+}
+BENCHMARK(BM_TokenAuthenticateCached)->Threads(1)->Threads(2);
+
+// authenticate() on a token not yet cached: a fresh login per 1,000 iterations would dominate, so
+// this uses a service whose cache holds nothing useful: each iteration verifies one of 64 tokens
+// round-robin with a 16-entry cache (the tokens spread over 16 shards of one entry each, so
+// almost every lookup misses). Includes verify_jwt (EdDSA), the claims -> Identity copy and the
+// cache insert.
+void BM_TokenAuthenticateUncached(benchmark::State& state) {
+  struct Small : TokenFixture {
+    Small() {
+      tokens::TokenSettings settings;
+      settings.issuer = "http://127.0.0.1:8000";
+      settings.key_rotation_s = 0;
+      settings.cache_entries = 16;
+      auto dbs = db;
+      service = std::make_unique<tokens::TokenService>(
+          settings, store, "0123456789abcdef0123456789abcdef",
+          [dbs](std::string_view name) -> std::optional<tokens::UserStatus> {
+            const PasswordLookup lookup = dbs->find_password(name);
+            if (lookup.status != LookupStatus::found) return std::nullopt;
+            return tokens::UserStatus{!lookup.record.disabled, lookup.record.roles};
+          },
+          [dbs](std::string_view name) {
+            const auto known = dbs->user_active(name);
+            return known && *known;
+          },
+          clock);
+    }
+  } f;
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 64; ++i) tokens.push_back(f.login().access_token);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    auto outcome = f.service->authenticate(tokens[i++ & 63]);
+    benchmark::DoNotOptimize(outcome);
+  }
+}
+BENCHMARK(BM_TokenAuthenticateUncached);
+
+// TokenService::refresh, chained (each call presents the previous call's refresh token): parse
+// and MAC check, SELECT the session, the user lookup, one UPDATE committed with fsync (WAL,
+// synchronous=FULL), a new EdDSA access token. Real time, since the fsync waits.
+// Arg 0: the temp dir in $TMPDIR (default /tmp: the disk); Arg 1: /dev/shm (tmpfs, fsync free),
+// to separate the CPU from the disk. threads:N: N chains on one service (as N connections).
+TokenFixture& refresh_fixture(std::int64_t where) {
+  static std::mutex mutex;
+  static std::unique_ptr<TokenFixture> fixtures[2];
+  std::lock_guard lock(mutex);
+  auto& f = fixtures[where == 0 ? 0 : 1];
+  if (!f) f = std::make_unique<TokenFixture>(where == 0 ? bench_tmp_base() : "/dev/shm");
+  return *f;
+}
+
+void BM_TokenRefresh(benchmark::State& state) {
+  TokenFixture& f = refresh_fixture(state.range(0));
+  std::string token = f.login().refresh_token;  // this thread's own session (chain)
+  for (auto _ : state) {
+    auto result = f.service->refresh(token);
+    auto* pair = std::get_if<tokens::TokenPair>(&result);
+    if (pair == nullptr) {
+      state.SkipWithError(("refresh refused: " + std::get<tokens::TokenError>(result).description)
+                              .c_str());
+      break;
+    }
+    token = std::move(pair->refresh_token);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_TokenRefresh)->Arg(0)->Arg(1)->UseRealTime()->Threads(1)->Threads(2);
+
+// ---------------------------------------------------------------- bearer tokens: per-request work
+// around TokenService::authenticate (docs/perf.md "Bearer tokens"): what the Bearer route pays on
+// a cache hit besides the cache itself. The BM_Ref_* here are not gatehouse code: candidate
+// replacements, as evidence for the proposals.
+
+// A real 503-byte gatehouse access token (EdDSA, as `serve` issues them).
+const std::string kAccessToken = [] {
+  JwtFixture f(jose::Alg::EdDSA);
+  return f.token;
+}();
+
+// BearerScheme::parse checks the RFC 6750 b64token syntax over the whole token.
+void BM_IsToken68_AccessToken(benchmark::State& state) {
+  for (auto _ : state) {
+    bool ok = schemes::is_token68(kAccessToken);
+    benchmark::DoNotOptimize(ok);
+  }
+}
+BENCHMARK(BM_IsToken68_AccessToken);
+
+// The same check 16 bytes at a time with SSE2 (baseline x86-64): range compares for letters and
+// digits, equality for the six symbols, one movemask per block; the '=' padding is found first.
+bool token68_sse2(std::string_view s) noexcept {
+  std::size_t end = s.find('=');
+  if (end == std::string_view::npos) end = s.size();
+  if (end == 0) return false;
+  for (std::size_t i = end; i < s.size(); ++i) {
+    if (s[i] != '=') return false;
+  }
+  std::size_t i = 0;
+  const auto in = [](__m128i v, char lo, char hi) {
+    return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(static_cast<char>(lo - 1))),
+                         _mm_cmplt_epi8(v, _mm_set1_epi8(static_cast<char>(hi + 1))));
+  };
+  for (; i + 16 <= end; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    __m128i ok = _mm_or_si128(in(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z'), in(v, '0', '9'));
+    for (const char c : {'-', '.', '_', '~', '+', '/'}) {
+      ok = _mm_or_si128(ok, _mm_cmpeq_epi8(v, _mm_set1_epi8(c)));
+    }
+    if (_mm_movemask_epi8(ok) != 0xFFFF) return false;
+  }
+  for (; i < end; ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const bool ok = ((c | 0x20u) - 'a' < 26u) || (c - unsigned{'0'} < 10u) || c == '-' || c == '.' ||
+                    c == '_' || c == '~' || c == '+' || c == '/';
+    if (!ok) return false;
+  }
+  return true;
+}
+void BM_Ref_Token68Sse2_AccessToken(benchmark::State& state) {
+  // Agreement with is_token68 on the token, on every single byte value inside a valid token,
+  // and on padding shapes.
+  bool agree = token68_sse2(kAccessToken) == schemes::is_token68(kAccessToken);
+  for (int c = 0; c < 256; ++c) {
+    std::string t = kAccessToken.substr(0, 40);
+    t[20] = static_cast<char>(c);
+    agree &= token68_sse2(t) == schemes::is_token68(t);
+  }
+  for (const std::string_view t : {"abc==", "a=b", "==", "", "abcdefghijklmnopq=r", "A"}) {
+    agree &= token68_sse2(t) == schemes::is_token68(t);
+  }
+  if (!agree) state.SkipWithError("SSE2 check and is_token68 disagree");
+  for (auto _ : state) {
+    bool ok = token68_sse2(kAccessToken);
+    benchmark::DoNotOptimize(ok);
+  }
+}
+BENCHMARK(BM_Ref_Token68Sse2_AccessToken);
+
+// gatehouse::Secret holding the token: construct, move once (the Bearer path moves it three times
+// per request: Parsed -> Credentials -> verify), destroy both. Secret's move constructor copies
+// the bytes and wipes the source.
+void BM_SecretMove_AccessToken(benchmark::State& state) {
+  for (auto _ : state) {
+    Secret a(kAccessToken);
+    Secret b(std::move(a));
+    benchmark::DoNotOptimize(b);
+  }
+}
+BENCHMARK(BM_SecretMove_AccessToken);
+
+// The same with a move that takes the heap buffer (std::string's move); the destructor still
+// wipes the one buffer once.
+void BM_Ref_StringMoveAndWipe_AccessToken(benchmark::State& state) {
+  for (auto _ : state) {
+    std::string a(kAccessToken);
+    std::string b(std::move(a));
+    OPENSSL_cleanse(a.data(), a.capacity());
+    OPENSSL_cleanse(b.data(), b.capacity());
+    benchmark::DoNotOptimize(b);
+  }
+}
+BENCHMARK(BM_Ref_StringMoveAndWipe_AccessToken);
+
+// The /auth/whoami body for a Bearer identity: a copy of src/app/server.cpp identity_json()
+// (boost::json::object, then serialize) ...
+Identity bearer_identity() {
+  Identity who;
+  who.subject = "alice";
+  who.roles = {"User"};
+  who.scheme = "bearer";
+  who.store = "token";
+  who.session_id = "f6582ff92b2bba515f45d3889a6a4038";
+  who.token_id = "ce5e3f5cba13c4a46cb37df8e61d56e0";
+  who.expires_at = 1'795'547'815;
+  return who;
+}
+void BM_WhoamiJson_BoostJson(benchmark::State& state) {
+  const Identity who = bearer_identity();
+  for (auto _ : state) {
+    boost::json::object o;
+    o["user"] = who.subject;
+    o["scheme"] = who.scheme;
+    boost::json::array roles;
+    for (const auto& r : who.roles) roles.emplace_back(r);
+    o["roles"] = std::move(roles);
+    if (!who.session_id.empty()) o["session"] = who.session_id;
+    if (who.expires_at) o["expires_at"] = *who.expires_at;
+    std::string body = boost::json::serialize(o);
+    benchmark::DoNotOptimize(body);
+  }
+}
+BENCHMARK(BM_WhoamiJson_BoostJson);
+
+// ... and the same bytes appended to one reserved string (strings escaped, numbers by to_chars).
+void append_json_string(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out.append("\\u00");
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+std::string whoami_direct(const Identity& who) {
+  std::string out;
+  out.reserve(96 + who.subject.size() + who.session_id.size());
+  out.append(R"({"user":)");
+  append_json_string(out, who.subject);
+  out.append(R"(,"scheme":)");
+  append_json_string(out, who.scheme);
+  out.append(R"(,"roles":[)");
+  for (std::size_t i = 0; i < who.roles.size(); ++i) {
+    if (i) out.push_back(',');
+    append_json_string(out, who.roles[i]);
+  }
+  out.push_back(']');
+  if (!who.session_id.empty()) {
+    out.append(R"(,"session":)");
+    append_json_string(out, who.session_id);
+  }
+  if (who.expires_at) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, *who.expires_at);
+    out.append(R"(,"expires_at":)").append(buf, r.ptr);
+  }
+  out.push_back('}');
+  return out;
+}
+void BM_Ref_WhoamiJson_Direct(benchmark::State& state) {
+  const Identity who = bearer_identity();
+  {
+    boost::json::object o;
+    o["user"] = who.subject;
+    o["scheme"] = who.scheme;
+    o["roles"] = boost::json::array{"User"};
+    o["session"] = who.session_id;
+    o["expires_at"] = *who.expires_at;
+    if (boost::json::serialize(o) != whoami_direct(who)) state.SkipWithError("different JSON");
+  }
+  for (auto _ : state) {
+    std::string body = whoami_direct(who);
+    benchmark::DoNotOptimize(body);
+  }
+}
+BENCHMARK(BM_Ref_WhoamiJson_Direct);
+
+// The verified-token cache hashes the whole token (std::hash over ~500 bytes) to find its entry.
+void BM_TokenCacheHashWholeToken(benchmark::State& state) {
+  for (auto _ : state) {
+    std::size_t h = std::hash<std::string_view>{}(kAccessToken);
+    benchmark::DoNotOptimize(h);
+  }
+}
+BENCHMARK(BM_TokenCacheHashWholeToken);
+
 // ---------------------------------------------------------------- reference: hashing primitives
 // Not gatehouse code: the same SHA-256 / HMAC-SHA-256 computed different ways, to show what the
 // one-shot OpenSSL 3 calls used by hash_api_key_secret() and CredentialCache::key_for() cost
@@ -343,4 +853,13 @@ BENCHMARK(BM_Ref_HmacSha256_Libsodium);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+// BENCHMARK_MAIN, with gatehouse's diagnostics at "warn": the token fixtures log an audit line
+// per login, which would interleave with the table.
+int main(int argc, char** argv) {
+  util::diag().set_level(spdlog::level::warn);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -10,15 +10,18 @@ import sys
 ROWS = [
     ("gatehouse_public", "gatehouse  GET /healthz (public)"),
     ("gatehouse_apikey", "gatehouse  /auth/whoami X-API-Key"),
+    ("gatehouse_bearer_eddsa", "gatehouse  /auth/whoami Bearer (EdDSA, cached) ***"),
     ("gatehouse_basic_argon2id_db", "gatehouse  /auth/whoami Basic, argon2id db user *"),
     ("gatehouse_basic_bcrypt_htpasswd", "gatehouse  /auth/whoami Basic, bcrypt htpasswd *"),
     ("gatehouse_digest_md5", "gatehouse  /auth/whoami Digest MD5 htdigest **"),
     ("gatehouse_digest_sha256", "gatehouse  /auth/whoami Digest SHA-256 htdigest **"),
+    ("gatehouse_refresh_sqlite", "gatehouse  POST /auth/refresh, durable (SQLite) ****"),
     ("nginx_return200", "nginx      return 200 (public)"),
     ("nginx_auth_basic_bcrypt", "nginx      auth_basic, bcrypt htpasswd"),
     ("apache_digest_md5", "apache     mod_auth_digest MD5 htdigest **"),
     ("uvicorn_public", "uvicorn    GET /healthz (public)"),
     ("uvicorn_apikey", "uvicorn    /auth/whoami X-API-Key"),
+    ("uvicorn_bearer_pyjwt", "uvicorn+PyJWT Bearer (EdDSA, same token) ***"),
     ("uvicorn_basic_bcrypt", "uvicorn    /auth/whoami Basic, bcrypt"),
 ]
 
@@ -26,6 +29,8 @@ ROWS = [
 THROUGHPUT_TARGETS = [
     ("gatehouse_public", "nginx_return200", "public vs nginx return 200", 1.0),
     ("gatehouse_apikey", "nginx_return200", "API key vs nginx return 200", 1.0),
+    ("gatehouse_bearer_eddsa", "nginx_return200", "Bearer (cached) vs nginx return 200", 0.9),
+    ("gatehouse_bearer_eddsa", "uvicorn_bearer_pyjwt", "Bearer vs uvicorn+PyJWT Bearer", 10.0),
     ("gatehouse_basic_bcrypt_htpasswd", "nginx_auth_basic_bcrypt",
      "Basic bcrypt htpasswd vs nginx auth_basic", 50.0),
     ("gatehouse_digest_md5", "apache_digest_md5", "Digest MD5 vs Apache Digest MD5", 5.0),
@@ -41,8 +46,14 @@ THROUGHPUT_TARGETS = [
 P99_COMPARISONS = [
     ("gatehouse_public", "nginx_return200", "public vs nginx return 200"),
     ("gatehouse_apikey", "nginx_return200", "API key vs nginx return 200"),
+    ("gatehouse_bearer_eddsa", "nginx_return200", "Bearer (cached) vs nginx return 200"),
     ("gatehouse_basic_bcrypt_htpasswd", "nginx_auth_basic_bcrypt",
      "Basic bcrypt htpasswd vs nginx auth_basic"),
+]
+
+# (row, what, minimum requests/s): absolute targets
+ABSOLUTE_TARGETS = [
+    ("gatehouse_refresh_sqlite", "refresh rotations/s, durable, SQLite store", 2000.0),
 ]
 
 UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
@@ -108,6 +119,24 @@ def main():
     out.append("  per request (nginx and uvicorn recompute bcrypt on every request).")
     out.append("** qop=auth; each wrk thread reuses its nonces with an increasing nc (bench/digest.lua);")
     out.append("   gatehouse checks nc per nonce, Apache does not (AuthDigestNcCheck Off, its default).")
+    out.append("*** the same gatehouse EdDSA access token: gatehouse verifies it once and then serves it")
+    out.append("    from its verified-token cache (session revocation and the user checked per request);")
+    out.append("    uvicorn verifies signature, exp/nbf/iat, iss, aud and typ with PyJWT on every request.")
+    out.append("**** each request presents the refresh token of the previous response in its chain (one")
+    out.append("     chain per connection, bench/refresh.lua); each 200 is one rotation committed with")
+    out.append("     fsync (WAL, synchronous=FULL).")
+    db = d / "gatehouse_refresh_db.txt"
+    if db.exists():
+        committed = re.search(r"rotations committed: (\d+)", db.read_text())
+        revoked = re.search(r"revoked: (\d+)", db.read_text())
+        path = d / "gatehouse_refresh_sqlite.wrk.txt"
+        lua = re.search(r"refresh.lua: (\d+) chains, (\d+) rotations .*?(\d+) refused, (\d+) unparsed",
+                        path.read_text()) if path.exists() else None
+        if committed:
+            out.append(f"     store after the run: {committed.group(1)} rotations committed in the chains'"
+                       f" sessions, {revoked.group(1) if revoked else '?'} sessions revoked"
+                       + (f"; wrk saw {lua.group(2)} rotations on {lua.group(1)} chains,"
+                          f" {lua.group(3)} refused, {lua.group(4)} unparsed" if lua else ""))
     for name, label in ROWS:
         path = d / f"{name}.wrk.txt"
         if path.exists() and (m := re.search(r"(\d+) requests reused a busy slot", path.read_text())):
@@ -128,6 +157,16 @@ def main():
         else:
             all_met = False
             out.append(f"{what:<52} {'-':>9} {'>= ' + format(target, 'g') + 'x':>8}  no data")
+    for row, what, target in ABSOLUTE_TARGETS:
+        r = res[row]
+        if r["valid"]:
+            met = r["rps"] >= target
+            all_met &= met
+            out.append(f"{what:<52} {r['rps']:>8,.0f}/s {'>= ' + format(target, ',.0f'):>8}  "
+                       f"{'yes' if met else 'NO'}")
+        else:
+            all_met = False
+            out.append(f"{what:<52} {'-':>9} {'>= ' + format(target, ',.0f'):>8}  no data")
     out.append("")
     out.append(f"{'p99 at the same connections (gatehouse / nginx)':<52} {'ratio':>9}  (lower is better)")
     out.append("-" * 80)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# gatehouse against nginx, Apache httpd (Digest) and FastAPI/uvicorn, in one run, on this machine
-# (docs/perf.md).
+# gatehouse against nginx, Apache httpd (Digest) and FastAPI/uvicorn (+PyJWT for Bearer tokens),
+# in one run, on this machine (docs/perf.md).
 #
 #   bench/run.sh            10 s of wrk per row (DURATION=N to change)
 #   bench/run.sh --quick    3 s per row: checks that the script and every peer work
@@ -9,12 +9,18 @@
 # temp dir that a trap removes; checks that each peer answers 200 to good credentials and 401 to
 # bad ones BEFORE loading it; runs wrk against each route; prints requests/s, p50, p99 and the
 # ratios the targets are stated in. Raw wrk output and the table go to bench/results/<stamp>/.
+# Bearer rows: gatehouse /auth/whoami with an EdDSA access token from a login just before the row
+# (served from the verified-token cache) and uvicorn verifying the same token with PyJWT on every
+# request; refresh row: durable rotations on gatehouse's SQLite store (bench/refresh.lua, one
+# rotation chain per connection, REFRESH_CONNECTIONS wrk threads = connections).
 #
 # Environment:
-#   GATEHOUSE_BIN   gatehouse binary (default build/release/gatehouse)
+#   BUILD           gatehouse build directory (default build/release)
+#   GATEHOUSE_BIN   gatehouse binary (default $BUILD/gatehouse)
 #   DURATION        seconds of load per row (default 10; --quick: 3)
 #   CONNECTIONS     wrk connections (default 64)     WRK_THREADS  wrk threads (default 2)
 #   BCRYPT_COST     cost of the htpasswd bcrypt entry shared by gatehouse, nginx, uvicorn (10)
+#   REFRESH_CONNECTIONS  refresh chains = wrk threads = connections for the refresh row (4)
 #   RESULTS_DIR     where results go (default bench/results)
 #   UVICORN_ARGS    extra uvicorn options; default: its best available (uvloop + httptools when
 #                   installed); "--loop asyncio --http h11" gives the pure-Python stack
@@ -39,7 +45,9 @@ DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
 WRK_THREADS=${WRK_THREADS:-2}
 BCRYPT_COST=${BCRYPT_COST:-10}
-GATEHOUSE_BIN=${GATEHOUSE_BIN:-$ROOT/build/release/gatehouse}
+BUILD=${BUILD:-$ROOT/build/release}
+GATEHOUSE_BIN=${GATEHOUSE_BIN:-$BUILD/gatehouse}
+REFRESH_CONNECTIONS=${REFRESH_CONNECTIONS:-4}
 RESULTS_ROOT=${RESULTS_DIR:-$ROOT/bench/results}
 STAMP=$(date -u +%Y%m%d-%H%M%S)$( ((QUICK)) && echo -quick || true)
 RESULTS="$RESULTS_ROOT/$STAMP"
@@ -53,7 +61,7 @@ missing_tools() {
   for t in wrk nginx apache2 htpasswd curl setsid timeout; do command -v "$t" >/dev/null || echo "$t"; done
   [[ -x $PY ]] || { echo "$PY"; return; }
   local m
-  for m in fastapi uvicorn bcrypt; do "$PY" -c "import $m" 2>/dev/null || echo "python3-$m"; done
+  for m in fastapi uvicorn bcrypt jwt cryptography; do "$PY" -c "import $m" 2>/dev/null || echo "python3-$m"; done
 }
 if [[ -n "$(missing_tools)" ]]; then
   say "missing: $(missing_tools | tr '\n' ' ')- running scripts/install-deps.sh --test"
@@ -66,7 +74,7 @@ if [[ -z ${UVICORN_ARGS:-} ]] && ! "$PY" -c 'import uvloop, httptools' 2>/dev/nu
   say "         not its production stack (uvicorn[standard]); its rows will be much slower here"
 fi
 [[ -x $GATEHOUSE_BIN ]] || die "no gatehouse binary at $GATEHOUSE_BIN (build it: cmake --preset \
-release && cmake --build --preset release --target gatehouse, or set GATEHOUSE_BIN)"
+release && cmake --build --preset release --target gatehouse, or set BUILD or GATEHOUSE_BIN)"
 
 # ---------------------------------------------------------------- temp dir, processes, teardown
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-bench.XXXXXX")
@@ -100,7 +108,7 @@ trap cleanup EXIT
 trap 'say "interrupted"; exit 130' INT TERM
 
 # Bound the whole run: start-up and checks (~2 min at most) plus each wrk run with slack.
-MAX_SECONDS=$((180 + 12 * (DURATION + 20)))
+MAX_SECONDS=$((240 + 15 * (DURATION + 20)))
 setsid bash -c "sleep $MAX_SECONDS; echo 'bench: time limit ($MAX_SECONDS s) reached' >&2; \
 kill -TERM $$" </dev/null &
 WATCHDOG=$!
@@ -181,7 +189,10 @@ access = ""
 level = "warn"
 
 [auth]
-schemes = ["apikey", "basic", "digest"]
+schemes = ["apikey", "basic", "digest", "bearer"]
+
+[tokens]
+issuer = "http://127.0.0.1:$GH_PORT"   # defaults otherwise: EdDSA, access_ttl 600s, reuse_grace 10s
 
 [auth.basic]
 stores = ["db", "htpasswd:$HTPASSWD"]
@@ -199,6 +210,12 @@ API_KEY=$("${GH[@]}" apikey create "$DB_USER" --name bench --config "$GH_CONF" -
   2>/dev/null)
 [[ $API_KEY == gh_* ]] || die "gatehouse apikey create printed no key"
 start gatehouse "${GH[@]}" serve --listen "127.0.0.1:$GH_PORT" --data "$GH_DATA" --config "$GH_CONF"
+GHB="http://127.0.0.1:$GH_PORT"
+wait_ready gatehouse "$GHB/healthz"
+# uvicorn's PyJWT route gets gatehouse's public keys once, at start-up, as a resource server would.
+curl -s --max-time 10 -o "$WORK/jwks.json" "$GHB/.well-known/jwks.json" ||
+  die "could not fetch $GHB/.well-known/jwks.json"
+grep -q '"OKP"' "$WORK/jwks.json" || die "gatehouse's JWKS has no Ed25519 key: $(cat "$WORK/jwks.json")"
 
 # ------------------------------------------------------------------------------------------ nginx
 NG="$WORK/nginx"
@@ -297,16 +314,15 @@ start apache apache2 -f "$AP/httpd.conf" -D FOREGROUND
 
 # ---------------------------------------------------------------------------------------- uvicorn
 start uvicorn env BENCH_API_KEY="$API_KEY" BENCH_API_KEY_USER="$DB_USER" BENCH_HTPASSWD="$HTPASSWD" \
+  BENCH_JWKS="$WORK/jwks.json" BENCH_ISSUER="$GHB" BENCH_AUDIENCE=gatehouse \
   "$PY" -m uvicorn fastapi_app:app --app-dir "$ROOT/bench" --host 127.0.0.1 --port "$UV_PORT" \
   --workers 2 --no-access-log --log-level warning ${UVICORN_ARGS:-}
 
-wait_ready gatehouse "http://127.0.0.1:$GH_PORT/healthz"
 wait_ready nginx "http://127.0.0.1:$NG_PORT/healthz"
 wait_ready uvicorn "http://127.0.0.1:$UV_PORT/healthz"
 wait_ready apache "http://127.0.0.1:$AP_PORT/"
 sleep 1  # let uvicorn's second worker come up
 
-GHB="http://127.0.0.1:$GH_PORT"
 NGB="http://127.0.0.1:$NG_PORT"
 UVB="http://127.0.0.1:$UV_PORT"
 APB="http://127.0.0.1:$AP_PORT"
@@ -347,6 +363,30 @@ for peer in gatehouse uvicorn; do
     check 401 '' "Basic $DB_USER, wrong password" "$base/auth/whoami" "${H_DBBAD[@]}"
   fi
 done
+# Bearer: an access token from a Basic login (argon2id db user); gatehouse verifies it once and then
+# serves it from its cache, uvicorn verifies it with PyJWT on every request.
+login() {  # login FIELD: log in as $DB_USER with Basic, print FIELD of the token response
+  curl -s --max-time 20 -u "$DB_USER:$DB_PASS" -X POST "$GHB/auth/login" |
+    "$PY" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+}
+flip_mid() {  # flip_mid JWT: the same token with one character of the signature's middle changed
+  local t=$1 i=$((${#1} - 40))
+  printf '%s%s%s' "${t:0:i}" "$([[ ${t:i:1} == A ]] && echo B || echo A)" "${t:i+1}"
+}
+ACCESS=$(login access_token) || die "gatehouse login failed"
+[[ $ACCESS == ey* ]] || die "gatehouse login gave no access token"
+H_BEARER=(-H "Authorization: Bearer $ACCESS")
+H_BEARERBAD=(-H "Authorization: Bearer $(flip_mid "$ACCESS")")
+check 200 '"bearer"' "Bearer EdDSA access token" "$GHB/auth/whoami" "${H_BEARER[@]}"
+check 401 '' "Bearer, signature changed" "$GHB/auth/whoami" "${H_BEARERBAD[@]}"
+check 200 "\"$DB_USER\"" "Bearer, PyJWT (same token)" "$UVB/bearer/whoami" "${H_BEARER[@]}"
+check 401 '' "Bearer, PyJWT, signature changed" "$UVB/bearer/whoami" "${H_BEARERBAD[@]}"
+check 401 '' "Bearer, PyJWT, no token" "$UVB/bearer/whoami"
+REFRESH=$(login refresh_token) || die "gatehouse login failed"
+check 200 '"refresh_token":"ghr_' "refresh (rotation)" "$GHB/auth/refresh" \
+  -H 'Content-Type: application/json' -d "{\"refresh_token\":\"$REFRESH\"}"
+check 401 '' "refresh with a forged token" "$GHB/auth/refresh" \
+  -H 'Content-Type: application/json' -d "{\"refresh_token\":\"${REFRESH%?????}AAAAA\"}"
 check 200 '' "public (return 200)" "$NGB/healthz"
 check 401 '' "no credentials" "$NGB/auth/whoami"
 check 200 "\"$HT_USER\"" "Basic $HT_USER (bcrypt htpasswd)" "$NGB/auth/whoami" "${H_HT[@]}"
@@ -398,6 +438,8 @@ done
   echo "apache: $(apache2 -v | sed -n 's/^Server version: //p'), mpm_event 2 x 64 threads, mod_auth_digest MD5 qop=auth, AuthDigestNcCheck off (default), no access log"
   echo "digest: bench/digest.lua, $DIGEST_SLOTS nonces per wrk thread, each reused with an increasing nc; gatehouse nonce_lifetime 1h, Apache AuthDigestNonceLifetime 3600"
   echo "uvicorn: $("$PY" -c 'import uvicorn, fastapi; print(uvicorn.__version__, "fastapi", fastapi.__version__)'), 2 workers, ${UVICORN_ARGS:-loop=$("$PY" -c 'import uvloop' 2>/dev/null && echo uvloop || echo asyncio), http=$("$PY" -c 'import httptools' 2>/dev/null && echo httptools || echo h11)}"
+  echo "bearer: gatehouse [tokens] alg EdDSA (default), access token from a login just before the row, verified once then served from the verified-token cache (revocation and user checked per request); uvicorn /bearer/whoami: PyJWT $("$PY" -c 'import jwt; print(jwt.__version__)'), cryptography $("$PY" -c 'import cryptography; print(cryptography.__version__)'), EdDSA verify + exp/nbf/iat/iss/aud/typ on every request, no cache"
+  echo "refresh: bench/refresh.lua, wrk -t$REFRESH_CONNECTIONS -c$REFRESH_CONNECTIONS (one chain per connection, each from its own login), POST /auth/refresh; SQLite WAL synchronous=FULL on $(df -T "$WORK" | awk 'NR==2 {print $2 " (" $1 ")"}')"
   echo "wrk: -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s --latency --timeout 10s"
   echo "bcrypt cost: $BCRYPT_COST (htpasswd -B), argon2id: gatehouse default"
 } >"$RESULTS/env.txt"
@@ -409,17 +451,20 @@ if awk -v l="$LOAD1" 'BEGIN { exit !(l > 0.5) }'; then
 fi
 
 ROWS=()
-bench() {  # bench NAME URL [wrk args...]
+bench() {  # bench NAME URL [wrk args...]; BENCH_THREADS / BENCH_CONNECTIONS override -t / -c
   local name=$1 url=$2
+  local threads=${BENCH_THREADS:-$WRK_THREADS} connections=${BENCH_CONNECTIONS:-$CONNECTIONS}
   shift 2
-  say "wrk ${DURATION}s: $name ($url)"
-  timeout -k 5 $((DURATION + 20)) wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" \
+  say "wrk ${DURATION}s: $name ($url, -t$threads -c$connections)"
+  timeout -k 5 $((DURATION + 20)) wrk -t"$threads" -c"$connections" -d"${DURATION}s" \
     --timeout 10s --latency "$@" "$url" >"$RESULTS/$name.wrk.txt" 2>&1 ||
     say "wrk failed for $name (see $RESULTS/$name.wrk.txt)"
   ROWS+=("$name")
 }
 bench gatehouse_public "$GHB/healthz"
 bench gatehouse_apikey "$GHB/auth/whoami" "${H_KEY[@]}"
+ACCESS=$(login access_token) || die "gatehouse login failed"  # a fresh token: 600 s to live
+bench gatehouse_bearer_eddsa "$GHB/auth/whoami" -H "Authorization: Bearer $ACCESS"
 bench gatehouse_basic_argon2id_db "$GHB/auth/whoami" "${H_DB[@]}"
 bench gatehouse_basic_bcrypt_htpasswd "$GHB/auth/whoami" "${H_HT[@]}"
 digest_bench() {  # digest_bench NAME PEER ALGORITHM BASE
@@ -428,12 +473,34 @@ digest_bench() {  # digest_bench NAME PEER ALGORITHM BASE
 }
 digest_bench gatehouse_digest_md5 gatehouse MD5 "$GHB"
 digest_bench gatehouse_digest_sha256 gatehouse SHA-256 "$GHB"
+# Refresh: one session (login) per chain; each connection presents the refresh token of its
+# previous response. Afterwards the store itself says how many rotations were committed.
+: >"$WORK/refresh_tokens"
+for _ in $(seq "$REFRESH_CONNECTIONS"); do
+  t=$(login refresh_token) || die "gatehouse login failed"
+  [[ $t == ghr_* ]] || die "gatehouse login gave no refresh token"
+  echo "$t" >>"$WORK/refresh_tokens"
+done
+REFRESH_TOKENS="$WORK/refresh_tokens" BENCH_THREADS=$REFRESH_CONNECTIONS \
+  BENCH_CONNECTIONS=$REFRESH_CONNECTIONS bench gatehouse_refresh_sqlite "$GHB/auth/refresh" \
+  -s "$ROOT/bench/refresh.lua"
+"$PY" - "$GH_DATA/gatehouse.db" "$WORK/refresh_tokens" >"$RESULTS/gatehouse_refresh_db.txt" <<'PYEOF' ||
+import sqlite3, sys
+ids = [line.split("_")[1] for line in open(sys.argv[2]) if line.startswith("ghr_")]
+db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+q = f"SELECT count(*), sum(generation - 1), sum(revoked IS NOT NULL) FROM sessions WHERE id IN ({','.join('?' * len(ids))})"
+n, rotations, revoked = db.execute(q, ids).fetchone()
+print(f"sessions: {n}\nrotations committed: {rotations}\nrevoked: {revoked}")
+PYEOF
+  say "could not read the refresh rotations from the store"
 curl -s --max-time 5 "$GHB/metrics" >"$RESULTS/gatehouse_metrics.txt" || true
 bench nginx_return200 "$NGB/healthz"
 bench nginx_auth_basic_bcrypt "$NGB/auth/whoami" "${H_HT[@]}"
 digest_bench apache_digest_md5 apache MD5 "$APB"
 bench uvicorn_public "$UVB/healthz"
 bench uvicorn_apikey "$UVB/auth/whoami" "${H_KEY[@]}"
+ACCESS=$(login access_token) || die "gatehouse login failed"
+bench uvicorn_bearer_pyjwt "$UVB/bearer/whoami" -H "Authorization: Bearer $ACCESS"
 bench uvicorn_basic_bcrypt "$UVB/auth/whoami" "${H_HT[@]}"
 
 "$PY" "$ROOT/bench/report.py" "$RESULTS" | tee "$RESULTS/table.txt"
