@@ -11,35 +11,38 @@
 #include <openssl/hmac.h>
 #include <openssl/params.h>
 #include <openssl/sha.h>
-#include <emmintrin.h>
 #include <sodium.h>
 #include <stdlib.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <atomic>
-#include <charconv>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <charconv>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
-#include <stdexcept>
 #include <unordered_map>
 #include <vector>
 
 #include "auth/api_key.hpp"
 #include "auth/credential_cache.hpp"
 #include "gatehouse/credential_store.hpp"
+#include "gatehouse/identity.hpp"
+#include "gatehouse/secret.hpp"
 #include "jose/base64url.hpp"
 #include "jose/jwk.hpp"
 #include "jose/jws.hpp"
 #include "jose/jwt.hpp"
-#include "gatehouse/identity.hpp"
-#include "gatehouse/secret.hpp"
 #include "schemes/authorization_header.hpp"
 #include "schemes/basic.hpp"
 #include "state/state_store.hpp"
@@ -324,8 +327,8 @@ void BM_JwtVerify(benchmark::State& state) {
     auto result = jose::verify_jwt(f.token, f.lookup, f.policy, f.now);
     benchmark::DoNotOptimize(result);
   }
-  if (!std::holds_alternative<jose::VerifiedJwt>(jose::verify_jwt(f.token, f.lookup, f.policy,
-                                                                   f.now))) {
+  if (!std::holds_alternative<jose::VerifiedJwt>(
+          jose::verify_jwt(f.token, f.lookup, f.policy, f.now))) {
     state.SkipWithError("token not verified");
   }
 }
@@ -548,8 +551,8 @@ void BM_TokenRefresh(benchmark::State& state) {
     auto result = f.service->refresh(token);
     auto* pair = std::get_if<tokens::TokenPair>(&result);
     if (pair == nullptr) {
-      state.SkipWithError(("refresh refused: " + std::get<tokens::TokenError>(result).description)
-                              .c_str());
+      state.SkipWithError(
+          ("refresh refused: " + std::get<tokens::TokenError>(result).description).c_str());
       break;
     }
     token = std::move(pair->refresh_token);
@@ -578,6 +581,7 @@ void BM_IsToken68_AccessToken(benchmark::State& state) {
 }
 BENCHMARK(BM_IsToken68_AccessToken);
 
+#if defined(__SSE2__)
 // The same check 16 bytes at a time with SSE2 (baseline x86-64): range compares for letters and
 // digits, equality for the six symbols, one movemask per block; the '=' padding is found first.
 bool token68_sse2(std::string_view s) noexcept {
@@ -602,8 +606,8 @@ bool token68_sse2(std::string_view s) noexcept {
   }
   for (; i < end; ++i) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
-    const bool ok = ((c | 0x20u) - 'a' < 26u) || (c - unsigned{'0'} < 10u) || c == '-' || c == '.' ||
-                    c == '_' || c == '~' || c == '+' || c == '/';
+    const bool ok = ((c | 0x20u) - 'a' < 26u) || (c - unsigned{'0'} < 10u) || c == '-' ||
+                    c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
     if (!ok) return false;
   }
   return true;
@@ -627,6 +631,7 @@ void BM_Ref_Token68Sse2_AccessToken(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_Ref_Token68Sse2_AccessToken);
+#endif  // __SSE2__
 
 // gatehouse::Secret holding the token: construct, move once (the Bearer path moves it three times
 // per request: Parsed -> Credentials -> verify), destroy both. Secret's move constructor copies

@@ -26,7 +26,7 @@
 #                   installed); "--loop asyncio --http h11" gives the pure-Python stack
 set -euo pipefail
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,/^set -euo pipefail/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
 QUICK=0
 while [[ $# -gt 0 ]]; do

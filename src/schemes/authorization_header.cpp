@@ -1,5 +1,6 @@
 #include "schemes/authorization_header.hpp"
 
+#include <array>
 namespace gatehouse::schemes {
 
 bool is_tchar(char c) noexcept {
@@ -26,14 +27,22 @@ bool is_tchar(char c) noexcept {
   }
 }
 
+namespace {
+// The token68 alphabet without '=' as a table: bearer tokens are hundreds of bytes, checked on
+// every request.
+constexpr std::array<bool, 256> kToken68 = [] {
+  std::array<bool, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (const char c : {'-', '.', '_', '~', '+', '/'}) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+}  // namespace
+
 bool is_token68(std::string_view s) noexcept {
   std::size_t i = 0;
-  for (; i < s.size(); ++i) {
-    const char c = s[i];
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
-    if (!ok) break;
-  }
+  while (i < s.size() && kToken68[static_cast<unsigned char>(s[i])]) ++i;
   if (i == 0) return false;
   for (; i < s.size(); ++i) {
     if (s[i] != '=') return false;

@@ -8,10 +8,10 @@ VerifiedTokenCache::VerifiedTokenCache(std::size_t capacity)
     : per_shard_(std::max<std::size_t>(1, (capacity + kShards - 1) / kShards)) {}
 
 VerifiedTokenCache::Shard& VerifiedTokenCache::shard_for(std::string_view token) const {
-  // The map hashes the whole token; the shard takes the last bytes of the signature, which are
-  // as random as anything in the token.
+  // A different slice of the signature than the map's hash, so shards and buckets spread apart.
   std::size_t h = 0;
-  for (std::size_t i = token.size() > 8 ? token.size() - 8 : 0; i < token.size(); ++i) {
+  const std::size_t end = token.size() > 16 ? token.size() - 16 : token.size();
+  for (std::size_t i = end > 8 ? end - 8 : 0; i < end; ++i) {
     h = h * 131 + static_cast<unsigned char>(token[i]);
   }
   return shards_[h % kShards];

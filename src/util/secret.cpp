@@ -2,9 +2,13 @@
 
 #include <openssl/crypto.h>
 
+#include <utility>
+
 namespace gatehouse {
 
-Secret::Secret(Secret&& other) noexcept : value_(other.value_) {
+// A move takes the buffer itself (no copy left behind to wipe); the source keeps at most its
+// small-string buffer, which is wiped.
+Secret::Secret(Secret&& other) noexcept : value_(std::move(other.value_)) {
   other.wipe();
 }
 
@@ -19,7 +23,7 @@ Secret& Secret::operator=(const Secret& other) {
 Secret& Secret::operator=(Secret&& other) noexcept {
   if (this != &other) {
     wipe();
-    value_ = other.value_;
+    value_ = std::move(other.value_);
     other.wipe();
   }
   return *this;
