@@ -146,6 +146,7 @@ EXAMPLE_BIN = os.environ.get(
 
 APIKEY_CHALLENGE = 'Apikey realm="gatehouse"'
 BASIC_CHALLENGE = 'Basic realm="gatehouse", charset="UTF-8"'
+BEARER_CHALLENGE = 'Bearer realm="gatehouse"'
 API_KEY_RE = re.compile(r"^gh_([0-9a-f]{16})_([0-9a-f]{64})$")
 
 

@@ -98,11 +98,22 @@ class MalformedCredentialsTest(LivenessMixin, unittest.TestCase):
         self.assertEqual(r.json()["error"], "invalid_request")
 
     def test_unknown_authorization_scheme(self):
-        for value in [b"Authorization: Frobnicate abc", b"Authorization: Bearer x.y.z",
-                      b"Authorization: Basic:ZGVtbzpkZW1v", b"Authorization: ,"]:
+        for value in [b"Authorization: Frobnicate abc", b"Authorization: Basic:ZGVtbzpkZW1v",
+                      b"Authorization: ,"]:
             r = self.one(request(headers=[value]))
             self.assertEqual(r.status, 401, (value, r))
             self.assertIn(r.json()["error"], ("invalid_credentials", "invalid_request"), value)
+            challenges = r.header_all("www-authenticate")
+            self.assertIn(gh.APIKEY_CHALLENGE, challenges)
+            self.assertIn(gh.BASIC_CHALLENGE, challenges)
+
+    def test_garbage_bearer_token(self):
+        # Bearer is enabled by default: a token that is not a JWT is refused as a token
+        # (RFC 6750 §3.1), with every scheme's challenge.
+        for value in [b"Authorization: Bearer x.y.z", b"Authorization: Bearer ="]:
+            r = self.one(request(headers=[value]))
+            self.assertEqual(r.status, 401, (value, r))
+            self.assertEqual(r.json()["error"], "invalid_token", value)
             challenges = r.header_all("www-authenticate")
             self.assertIn(gh.APIKEY_CHALLENGE, challenges)
             self.assertIn(gh.BASIC_CHALLENGE, challenges)

@@ -51,9 +51,9 @@ class DemoServerTest(unittest.TestCase):
         return status, head, json.loads(body)
 
     def assert_challenges(self, www_authenticate_values):
-        self.assertIn(gh.APIKEY_CHALLENGE, www_authenticate_values)
-        self.assertIn(gh.BASIC_CHALLENGE, www_authenticate_values)
-        self.assertEqual(len(www_authenticate_values), 2, www_authenticate_values)
+        # One per enabled scheme, in [auth] schemes order (the default: apikey, bearer, basic).
+        self.assertEqual(www_authenticate_values,
+                         [gh.APIKEY_CHALLENGE, gh.BEARER_CHALLENGE, gh.BASIC_CHALLENGE])
 
     # --- real clients ---------------------------------------------------------------------
 
