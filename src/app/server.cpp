@@ -14,6 +14,7 @@
 #include "app/token_routes.hpp"
 #include "auth/api_key.hpp"
 #include "auth/credential_cache.hpp"
+#include "auth/identity_json.hpp"
 #include "auth/password_check.hpp"
 #include "auth/worker_pool.hpp"
 #include "http/access_log.hpp"
@@ -56,18 +57,6 @@ bool needs_database(const Config& c) {
   };
   return (enabled("basic") && uses_db(c.auth.basic.stores)) ||
          (enabled("digest") && uses_db(c.auth.digest.stores));
-}
-
-boost::json::object identity_json(const Identity& who) {
-  boost::json::object o;
-  o["user"] = who.subject;
-  o["scheme"] = who.scheme;
-  boost::json::array roles;
-  for (const auto& r : who.roles) roles.emplace_back(r);
-  o["roles"] = std::move(roles);
-  if (!who.session_id.empty()) o["session"] = who.session_id;
-  if (who.expires_at) o["expires_at"] = *who.expires_at;
-  return o;
 }
 
 }  // namespace
@@ -174,12 +163,12 @@ struct Server::Impl {
     });
     router.add("GET", "/auth/whoami", Access::authenticated(),
                [](const Request&, const Identity* who) {
-                 return Response::json(200, boost::json::serialize(identity_json(*who)));
+                 return Response::json(200, auth::identity_json(*who));
                });
     // Forward authentication for nginx auth_request / Traefik ForwardAuth.
     router.add("GET", "/auth/verify", Access::authenticated(),
                [](const Request&, const Identity* who) {
-                 auto r = Response::json(200, boost::json::serialize(identity_json(*who)));
+                 auto r = Response::json(200, auth::identity_json(*who));
                  r.set("X-Auth-User", who->subject);
                  r.set("X-Auth-Roles", state::join_roles(who->roles));
                  r.set("Cache-Control", "no-store");
