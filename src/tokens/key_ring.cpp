@@ -23,7 +23,8 @@ KeyRing::KeyRing(std::shared_ptr<state::StateStore> store, KeyRingSettings setti
                  const Clock& clock)
     : store_(std::move(store)), settings_(settings), clock_(clock) {
   if (store_->list_signing_keys().empty()) {
-    // Two instances starting on an empty store: the loser's CAS fails and it uses the winner's.
+    // Two instances starting on an empty store both add one: the later retires the earlier,
+    // which keeps verifying through its grace, so tokens of either stay good.
     store_->add_signing_key(new_key_row(settings_.alg, clock_.now_s()), std::nullopt);
   }
   load();
@@ -101,7 +102,10 @@ bool KeyRing::maintain() noexcept {
     // later.
     if (current->reload_at != 0 && now >= current->reload_at) changed = true;
     if (changed) load();
-    store_->delete_signing_keys_retired_before(now - settings_.retire_grace_s - 86400);
+    if (now - last_cleanup_ >= 60) {
+      last_cleanup_ = now;
+      store_->delete_signing_keys_retired_before(now - settings_.retire_grace_s - 86400);
+    }
     return true;
   } catch (const std::exception& e) {
     util::diag().error("signing keys: {}", e.what());

@@ -61,6 +61,7 @@ class KeyRing {
   const Clock& clock_;
   util::SharedSnapshot<Keys> keys_;
   std::uint64_t loaded_generation_ = 0;
+  std::int64_t last_cleanup_ = 0;  // maintain() deletes long-retired keys once a minute
 };
 
 }  // namespace gatehouse::tokens
