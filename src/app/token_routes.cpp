@@ -192,6 +192,14 @@ void refresh(TokenContext& ctx, std::string token, Completion<Response> done, Pa
   });
 }
 
+// A parameter the request cannot do without: answers 400 naming it when absent or empty.
+std::optional<std::string> required_param(const Params& params, std::string_view name,
+                                          Completion<Response>& done) {
+  auto value = param(params, name);
+  if (!value) done(Response::error(400, "invalid_request", std::string(name) + " is required"));
+  return value;
+}
+
 std::optional<Params> params_or_answer(const Request& request, Completion<Response>& done) {
   std::string error;
   auto params = read_params(request, &error);
@@ -355,11 +363,8 @@ void add_token_routes(http::Router& router, TokenContext& context) {
       AsyncHandler([ctx](const Request& request, const Identity*, Completion<Response> done) {
         const auto params = params_or_answer(request, done);
         if (!params) return;
-        auto token = param(*params, "refresh_token");
-        if (!token) {
-          done(Response::error(400, "invalid_request", "refresh_token is required"));
-          return;
-        }
+        auto token = required_param(*params, "refresh_token", done);
+        if (!token) return;
         refresh(*ctx, std::move(*token), std::move(done), PairShape::gatehouse, 401);
       }));
 
@@ -368,21 +373,15 @@ void add_token_routes(http::Router& router, TokenContext& context) {
       AsyncHandler([ctx](const Request& request, const Identity*, Completion<Response> done) {
         const auto params = params_or_answer(request, done);
         if (!params) return;
-        const auto grant = param(*params, "grant_type");
-        if (!grant) {
-          done(Response::error(400, "invalid_request", "grant_type is required"));
-          return;
-        }
+        const auto grant = required_param(*params, "grant_type", done);
+        if (!grant) return;
         if (*grant != "refresh_token") {
           done(Response::error(400, "unsupported_grant_type",
                                "this server accepts grant_type=refresh_token here"));
           return;
         }
-        auto token = param(*params, "refresh_token");
-        if (!token) {
-          done(Response::error(400, "invalid_request", "refresh_token is required"));
-          return;
-        }
+        auto token = required_param(*params, "refresh_token", done);
+        if (!token) return;
         refresh(*ctx, std::move(*token), std::move(done), PairShape::gatehouse, 400);
       }));
 
@@ -429,11 +428,8 @@ void add_token_routes(http::Router& router, TokenContext& context) {
       AsyncHandler([ctx](const Request& request, const Identity*, Completion<Response> done) {
         const auto params = params_or_answer(request, done);
         if (!params) return;
-        auto token = param(*params, "token");
-        if (!token) {
-          done(Response::error(400, "invalid_request", "token is required"));
-          return;
-        }
+        auto token = required_param(*params, "token", done);
+        if (!token) return;
         on_worker(*ctx, done, [ctx, token = std::move(*token)] {
           // RFC 7009 §2.2: 200 whether or not the token was valid.
           if (const auto parts = auth::parse_api_key(token)) {
@@ -465,11 +461,8 @@ void add_token_routes(http::Router& router, TokenContext& context) {
         }
         const auto params = params_or_answer(request, done);
         if (!params) return;
-        auto token = param(*params, "token");
-        if (!token) {
-          done(Response::error(400, "invalid_request", "token is required"));
-          return;
-        }
+        auto token = required_param(*params, "token", done);
+        if (!token) return;
         on_worker(*ctx, done, [ctx, token = std::move(*token)] {
           auto body = introspect_api_key(*ctx, token);
           if (!body) body = ctx->tokens->introspect(token);
