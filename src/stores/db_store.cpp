@@ -9,15 +9,6 @@
 namespace gatehouse::stores {
 
 namespace {
-// Versions are unique across every DbStore in the process, so a thread's cached snapshot can
-// never be mistaken for another store's.
-std::uint64_t next_version() {
-  static std::atomic<std::uint64_t> counter{0};
-  return counter.fetch_add(1, std::memory_order_relaxed) + 1;
-}
-}  // namespace
-
-namespace {
 std::string ha1_key(std::string_view algorithm, std::string_view realm, std::string_view user) {
   std::string key;
   key.reserve(algorithm.size() + realm.size() + user.size() + 2);
@@ -30,20 +21,11 @@ std::string ha1_key(std::string_view algorithm, std::string_view realm, std::str
 
 DbStore::DbStore(std::shared_ptr<state::StateStore> store, const Clock& clock)
     : store_(std::move(store)), clock_(clock) {
-  snapshot_ = load(store_->generation(), nullptr);
-  version_.store(next_version(), std::memory_order_release);
+  snapshot_.publish(load(store_->generation(), nullptr));
 }
 
 const DbStore::Snapshot& DbStore::current() const {
-  thread_local std::uint64_t seen_version = 0;
-  thread_local std::shared_ptr<const Snapshot> seen;
-  const auto version = version_.load(std::memory_order_acquire);
-  if (version != seen_version) {
-    std::lock_guard lock(mutex_);
-    seen = snapshot_;
-    seen_version = version_.load(std::memory_order_relaxed);
-  }
-  return *seen;
+  return snapshot_.get();
 }
 
 std::optional<bool> DbStore::user_active(std::string_view username) const {
@@ -135,11 +117,7 @@ ApiKeyLookup DbStore::find_api_key(std::string_view id) const {
 }
 
 void DbStore::flush_last_used() noexcept {
-  std::shared_ptr<const Snapshot> snap;
-  {
-    std::lock_guard lock(mutex_);
-    snap = snapshot_;
-  }
+  const std::shared_ptr<const Snapshot> snap = snapshot_.get_shared();
   std::vector<std::pair<std::string, std::int64_t>> uses;
   {
     std::lock_guard lock(mutex_);
@@ -172,16 +150,9 @@ void DbStore::refresh() noexcept {
   flush_last_used();
   try {
     const auto generation = store_->generation();
-    std::shared_ptr<const Snapshot> previous;
-    {
-      std::lock_guard lock(mutex_);
-      previous = snapshot_;
-    }
+    const std::shared_ptr<const Snapshot> previous = snapshot_.get_shared();
     if (generation == previous->generation) return;
-    auto fresh = load(generation, previous);
-    std::lock_guard lock(mutex_);
-    snapshot_ = std::move(fresh);
-    version_.store(next_version(), std::memory_order_release);
+    snapshot_.publish(load(generation, previous));
   } catch (const std::exception&) {
     // Keep serving the last good snapshot.
   }

@@ -10,6 +10,7 @@
 #include "gatehouse/credential_store.hpp"
 #include "state/state_store.hpp"
 #include "util/clock.hpp"
+#include "util/snapshot.hpp"
 #include "util/string_map.hpp"
 
 namespace gatehouse::stores {
@@ -49,15 +50,14 @@ class DbStore final : public CredentialStore {
   // `previous` lends its last-use counters to keys that survive the reload.
   std::shared_ptr<const Snapshot> load(std::uint64_t generation,
                                        const std::shared_ptr<const Snapshot>& previous) const;
-  // The snapshot as this thread last saw it; re-read (under the mutex) only when the version
-  // changed, so lookups on the I/O threads take no lock and share no reference count.
+  // The snapshot as this thread last saw it (util::SharedSnapshot): lookups on the I/O threads
+  // take no lock and share no reference count.
   const Snapshot& current() const;
 
   std::shared_ptr<state::StateStore> store_;
   const Clock& clock_;
-  mutable std::mutex mutex_;  // guards snapshot_ (pointer swap only) and flushed_
-  std::shared_ptr<const Snapshot> snapshot_;
-  std::atomic<std::uint64_t> version_;                     // globally unique per snapshot installed
+  util::SharedSnapshot<Snapshot> snapshot_;
+  mutable std::mutex mutex_;                               // guards flushed_
   std::unordered_map<std::string, std::int64_t> flushed_;  // id -> last_used written
 };
 
