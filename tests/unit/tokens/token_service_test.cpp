@@ -48,6 +48,14 @@ class TokenServiceTest : public ::testing::Test {
                                           active, clock_);
   }
 
+  // A service signing with `alg` on a new store in `dir` holding the user alice.
+  std::unique_ptr<TokenService> make_on_fresh_store(jose::Alg alg, const testing::TempDir& dir) {
+    store_ = state::open_state_store("sqlite:" + dir.file("gatehouse.db"));
+    store_->add_user({"alice", "x", {"User"}, false, 0, 0});
+    settings_.alg = alg;
+    return make();
+  }
+
   static TokenPair pair_of(std::variant<TokenPair, TokenError> v) {
     if (auto* e = std::get_if<TokenError>(&v)) {
       ADD_FAILURE() << "expected a token pair, got " << e->error << ": " << e->description;
@@ -143,10 +151,7 @@ TEST_F(TokenServiceTest, RetiredTokenWithinGraceGetsTheSamePairAgain) {
 TEST_F(TokenServiceTest, GraceReplayIsIdenticalForEveryAlgorithm) {
   for (const auto alg : {jose::Alg::EdDSA, jose::Alg::ES256, jose::Alg::RS256, jose::Alg::HS256}) {
     testing::TempDir dir;
-    store_ = state::open_state_store("sqlite:" + dir.file("gatehouse.db"));
-    store_->add_user({"alice", "x", {"User"}, false, 0, 0});
-    settings_.alg = alg;
-    auto service = make();
+    auto service = make_on_fresh_store(alg, dir);
     const TokenPair first = pair_of(service->login("alice", "password"));
     const TokenPair second = pair_of(service->refresh(first.refresh_token));
     const TokenPair again = pair_of(service->refresh(first.refresh_token));
@@ -343,10 +348,7 @@ TEST_F(TokenServiceTest, KeysRotateOnSchedule) {
 TEST_F(TokenServiceTest, EveryAlgorithmSignsAndVerifies) {
   for (const auto alg : {jose::Alg::EdDSA, jose::Alg::ES256, jose::Alg::RS256, jose::Alg::HS256}) {
     testing::TempDir dir;
-    store_ = state::open_state_store("sqlite:" + dir.file("gatehouse.db"));
-    store_->add_user({"alice", "x", {"User"}, false, 0, 0});
-    settings_.alg = alg;
-    auto service = make();
+    auto service = make_on_fresh_store(alg, dir);
     const TokenPair pair = pair_of(service->login("alice", "password"));
     EXPECT_EQ(service->authenticate(pair.access_token).kind, OutcomeKind::granted)
         << jose::to_string(alg);
