@@ -89,6 +89,39 @@ struct TokensConfig {
   std::vector<std::string> introspection_roles{"Admin"};
 };
 
+// Roundup's API CSRF header policy (csrf = "headers"): each of "required", "yes", "logfailure" or
+// "no", as Roundup's csrf_enforce_header_* settings.
+struct CsrfHeadersConfig {
+  std::string referer = "yes";
+  std::string origin = "yes";
+  std::string x_forwarded_host = "yes";
+  std::string host = "yes";
+  std::string x_requested_with = "yes";  // on the tracker's REST/XML-RPC only, as in Roundup
+  int header_min_count = 1;
+};
+
+// Failed-login throttling, CSRF and CORS (SPEC §10).
+struct GuardConfig {
+  // GCRA per user name (Roundup's api_failed_login_limit/interval); 0 = off.
+  int failed_login_limit = 4;
+  Duration failed_login_period = std::chrono::seconds(600);
+  // GCRA per client address, against password spraying across user names; 0 = off.
+  int address_failed_login_limit = 100;
+  Duration address_failed_login_period = std::chrono::seconds(600);
+  std::string csrf = "tokenless";  // "tokenless", "headers" (Roundup's policy) or "off"
+  // Exact "scheme://host[:port]" origins trusted for CSRF and answered for CORS; "*" may only
+  // come first and then matches only requests without credentials.
+  std::vector<std::string> allowed_origins;
+  CsrfHeadersConfig csrf_headers;
+};
+
+// One tracker mounted at /{name}/ (SPEC §9).
+struct TrackerConfig {
+  std::string name = "demo";
+  std::string schema = "classic";  // "classic" (built in) or the path of a schema file
+  bool demo_data = true;           // load the classic demo data on first start
+};
+
 struct CompatConfig {
   bool auth_adventures = false;
 };
@@ -99,6 +132,10 @@ struct Config {
   StoreConfig store;
   AuthConfig auth;
   TokensConfig tokens;
+  GuardConfig guard;
+  // The trackers; a config file with a [tracker] table lists them exactly (an empty [tracker]
+  // mounts none). Without one: the demo tracker.
+  std::vector<TrackerConfig> trackers{TrackerConfig{}};
   CompatConfig compat;
   std::string data_dir = "gatehouse-data";
   std::string source;  // file it came from, for messages ("" = built-in defaults)

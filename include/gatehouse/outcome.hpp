@@ -19,6 +19,7 @@ enum class OutcomeKind {
   stale,         // credentials were valid once (e.g. an expired Digest nonce): retry silently
   malformed,     // credentials present but unparseable
   busy,          // verification capacity exhausted: 503 + Retry-After
+  throttled,     // too many failed logins (SPEC §10): 429 + Retry-After + X-RateLimit-*
   error,         // a store failed; not the client's fault
 };
 
@@ -30,7 +31,7 @@ struct Outcome {
   std::string scheme;       // which scheme decided
   std::string reason;       // short machine code for logs/metrics ("bad_password", "expired")
   std::string description;  // human text for error_description; never contains a secret
-  int retry_after = 0;      // seconds, for busy
+  int retry_after = 0;      // seconds, for busy and throttled
   std::vector<std::pair<std::string, std::string>> response_headers;  // e.g. Authentication-Info
   // Called with the handler's response before it is sent (e.g. Digest Authentication-Info,
   // whose rspauth for qop=auth-int covers the response body).

@@ -24,16 +24,19 @@ namespace gatehouse {
 
 // Who may call a route.
 struct Access {
-  enum class Kind { anyone, authenticated, role };
+  // optional: credentials may be absent (the handler gets who == nullptr, e.g. to act as an
+  // anonymous user); credentials that are present must be valid.
+  enum class Kind { anyone, optional, authenticated, role };
   Kind kind = Kind::authenticated;
   std::string required_role;  // for Kind::role
 
   static Access anyone() { return {Kind::anyone, {}}; }
+  static Access optional() { return {Kind::optional, {}}; }
   static Access authenticated() { return {Kind::authenticated, {}}; }
   static Access role(std::string r) { return {Kind::role, std::move(r)}; }
 };
 
-// `who` is null on Access::anyone routes.
+// `who` is null on Access::anyone routes, and on Access::optional ones without credentials.
 using Handler = std::function<Response(const Request& request, const Identity* who)>;
 // A handler whose answer needs slow work (a database write, a password hash): it calls `done`
 // exactly once, from any thread (typically a worker). `request` and `who` stay valid until then.

@@ -248,6 +248,12 @@ class ConfigReader {
                    {"tokens", Subtable{[&](const toml::node& node, const std::string& path) {
                       read_tokens(node, path, config.tokens);
                     }}},
+                   {"guard", Subtable{[&](const toml::node& node, const std::string& path) {
+                      read_guard(node, path, config.guard);
+                    }}},
+                   {"tracker", Subtable{[&](const toml::node& node, const std::string& path) {
+                      read_trackers(node, path, config.trackers);
+                    }}},
                    {"compat", Subtable{[&](const toml::node& node, const std::string& path) {
                       read_table(node, path, {{"auth_adventures", &config.compat.auth_adventures}});
                     }}},
@@ -313,6 +319,47 @@ class ConfigReader {
                    {"cache_entries", &tokens.cache_entries},
                    {"introspection_roles", &tokens.introspection_roles},
                });
+  }
+
+  void read_guard(const toml::node& node, const std::string& path, GuardConfig& guard) {
+    read_table(
+        node, path,
+        {
+            {"failed_login_limit", &guard.failed_login_limit},
+            {"failed_login_period", &guard.failed_login_period},
+            {"address_failed_login_limit", &guard.address_failed_login_limit},
+            {"address_failed_login_period", &guard.address_failed_login_period},
+            {"csrf", &guard.csrf},
+            {"allowed_origins", &guard.allowed_origins},
+            {"csrf_headers", Subtable{[&](const toml::node& headers, const std::string& at) {
+               CsrfHeadersConfig& h = guard.csrf_headers;
+               read_table(headers, at,
+                          {{"referer", &h.referer},
+                           {"origin", &h.origin},
+                           {"x_forwarded_host", &h.x_forwarded_host},
+                           {"host", &h.host},
+                           {"x_requested_with", &h.x_requested_with},
+                           {"header_min_count", &h.header_min_count}});
+             }}},
+        });
+  }
+
+  // [tracker.NAME] tables, in file order.
+  void read_trackers(const toml::node& node, const std::string& path,
+                     std::vector<TrackerConfig>& trackers) {
+    trackers.clear();
+    const toml::table* table = node.as_table();
+    if (table == nullptr) {
+      report(node.source(), path, "expected a table of trackers ([tracker.NAME])");
+      return;
+    }
+    for (const auto& [key, value] : *table) {
+      TrackerConfig tracker;
+      tracker.name = std::string(key.str());
+      read_table(value, key_path(path, key.str()),
+                 {{"schema", &tracker.schema}, {"demo_data", &tracker.demo_data}});
+      trackers.push_back(std::move(tracker));
+    }
   }
 
   void read_auth(const toml::node& node, const std::string& path, AuthConfig& auth) {
@@ -792,6 +839,75 @@ void check_auth(Validator& v, const AuthConfig& auth) {
   }
 }
 
+bool is_origin(std::string_view text) {
+  // "scheme://host[:port]" with nothing after: what a browser sends in Origin (RFC 6454 §6.1).
+  const std::size_t sep = text.find("://");
+  if (sep == std::string_view::npos || sep == 0) return false;
+  const std::string_view rest = text.substr(sep + 3);
+  return !rest.empty() && rest.find_first_of("/?#@ ") == std::string_view::npos &&
+         !has_control_character(text);
+}
+
+void check_guard(Validator& v, const GuardConfig& g) {
+  if (g.failed_login_limit < 0) v.problem("guard.failed_login_limit", "must not be negative");
+  if (g.address_failed_login_limit < 0)
+    v.problem("guard.address_failed_login_limit", "must not be negative");
+  check_positive(v, "guard.failed_login_period", g.failed_login_period);
+  check_positive(v, "guard.address_failed_login_period", g.address_failed_login_period);
+  if (g.failed_login_limit > 0 && g.address_failed_login_limit > 0 &&
+      g.address_failed_login_limit < g.failed_login_limit) {
+    v.problem("guard.address_failed_login_limit",
+              "is lower than guard.failed_login_limit: one address (an office behind NAT) would "
+              "lock itself out before any single account");
+  }
+  if (g.csrf != "tokenless" && g.csrf != "headers" && g.csrf != "off")
+    v.problem("guard.csrf", "must be \"tokenless\", \"headers\" or \"off\"");
+  for (std::size_t i = 0; i < g.allowed_origins.size(); ++i) {
+    const std::string& origin = g.allowed_origins[i];
+    if (origin == "*") {
+      if (i != 0) v.problem(index_path("guard.allowed_origins", i), "\"*\" may only come first");
+    } else if (!is_origin(origin)) {
+      v.problem(index_path("guard.allowed_origins", i),
+                quoted(origin) + " is not an origin like \"https://app.example.com:8443\"");
+    }
+  }
+  const CsrfHeadersConfig& h = g.csrf_headers;
+  const std::pair<std::string_view, const std::string*> policies[] = {
+      {"referer", &h.referer},
+      {"origin", &h.origin},
+      {"x_forwarded_host", &h.x_forwarded_host},
+      {"host", &h.host},
+      {"x_requested_with", &h.x_requested_with}};
+  for (const auto& [key, value] : policies) {
+    if (*value != "required" && *value != "yes" && *value != "logfailure" && *value != "no") {
+      v.problem("guard.csrf_headers." + std::string(key),
+                "must be \"required\", \"yes\", \"logfailure\" or \"no\"");
+    }
+  }
+  if (h.header_min_count < 0 || h.header_min_count > 4)
+    v.problem("guard.csrf_headers.header_min_count", "must be between 0 and 4");
+}
+
+void check_trackers(Validator& v, const std::vector<TrackerConfig>& trackers) {
+  std::set<std::string_view> seen;
+  for (const TrackerConfig& t : trackers) {
+    const std::string key = "tracker." + t.name;
+    const bool name_ok =
+        !t.name.empty() && t.name.size() <= 64 &&
+        std::all_of(t.name.begin(), t.name.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+        });
+    if (!name_ok) {
+      v.problem(key, "a tracker name is 1-64 of a-z, 0-9, - and _ (it is the URL's first segment)");
+    } else if (t.name == "auth" || t.name == "app" || t.name == "healthz" || t.name == "metrics" ||
+               t.name == "data" || t.name == "login" || t.name == "refresh") {
+      v.problem(key, "the name is taken by a built-in route");
+    }
+    if (!seen.insert(t.name).second) v.problem(key, "is defined twice");
+    if (t.schema.empty()) v.problem(key + ".schema", "is empty");
+  }
+}
+
 void check_tokens(Validator& v, const Config& config) {
   const TokensConfig& t = config.tokens;
   if (!contains(kTokenAlgs, t.alg)) {
@@ -881,6 +997,8 @@ std::vector<std::string> validate(const Config& config) {
   if (config.data_dir.empty()) v.problem("data_dir", "is empty");
   check_auth(v, config.auth);
   check_tokens(v, config);
+  check_guard(v, config.guard);
+  check_trackers(v, config.trackers);
 
   // ?api_key= puts the key in the request line, which proxies and access logs record; over a
   // network without TLS it is also readable on the wire. (No [tls] section exists yet, so every
@@ -980,6 +1098,30 @@ std::string to_toml(const Config& config) {
       << "leeway = " << duration(tokens.leeway) << "\n"
       << "cache_entries = " << tokens.cache_entries << "\n"
       << "introspection_roles = " << list(tokens.introspection_roles) << "\n";
+
+  const GuardConfig& guard = config.guard;
+  out << "\n[guard]\n"
+      << "failed_login_limit = " << guard.failed_login_limit << "\n"
+      << "failed_login_period = " << duration(guard.failed_login_period) << "\n"
+      << "address_failed_login_limit = " << guard.address_failed_login_limit << "\n"
+      << "address_failed_login_period = " << duration(guard.address_failed_login_period) << "\n"
+      << "csrf = " << quoted(guard.csrf) << "\n"
+      << "allowed_origins = " << list(guard.allowed_origins) << "\n";
+  const CsrfHeadersConfig& h = guard.csrf_headers;
+  out << "\n[guard.csrf_headers]\n"
+      << "referer = " << quoted(h.referer) << "\n"
+      << "origin = " << quoted(h.origin) << "\n"
+      << "x_forwarded_host = " << quoted(h.x_forwarded_host) << "\n"
+      << "host = " << quoted(h.host) << "\n"
+      << "x_requested_with = " << quoted(h.x_requested_with) << "\n"
+      << "header_min_count = " << h.header_min_count << "\n";
+
+  if (config.trackers.empty()) out << "\n[tracker]\n";
+  for (const TrackerConfig& t : config.trackers) {
+    out << "\n[tracker." << t.name << "]\n"
+        << "schema = " << quoted(t.schema) << "\n"
+        << "demo_data = " << boolean(t.demo_data) << "\n";
+  }
 
   out << "\n[compat]\n"
       << "auth_adventures = " << boolean(config.compat.auth_adventures) << "\n";

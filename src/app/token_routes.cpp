@@ -7,6 +7,7 @@
 
 #include "auth/username.hpp"
 #include "http/form.hpp"
+#include "http/pipeline.hpp"
 #include "jose/json_strict.hpp"
 #include "schemes/authorization_header.hpp"
 #include "schemes/basic.hpp"
@@ -157,6 +158,9 @@ void login(TokenContext& ctx, const Request& request, Completion<Response> done,
           case OutcomeKind::busy:
           case OutcomeKind::error:
             done(busy());
+            return;
+          case OutcomeKind::throttled:
+            done(http::authn_response(outcome, {}));
             return;
           case OutcomeKind::denied:
           case OutcomeKind::unknown_user:

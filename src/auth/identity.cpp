@@ -24,6 +24,8 @@ std::string_view to_string(OutcomeKind kind) noexcept {
       return "malformed";
     case OutcomeKind::busy:
       return "busy";
+    case OutcomeKind::throttled:
+      return "throttled";
     case OutcomeKind::error:
       return "error";
   }

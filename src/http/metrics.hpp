@@ -32,7 +32,7 @@ class Metrics {
                                                     408, 412, 413, 429, 431, 500, 503, 0};
   static constexpr std::array<double, 12> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                                       0.01,   0.025,   0.05,   0.1,   0.5,    1.0};
-  static constexpr std::size_t kOutcomes = 7;
+  static constexpr std::size_t kOutcomes = 8;
   static std::size_t status_slot(int status) noexcept;
 
   // Counters are sharded by thread (each I/O thread settles on one shard), so threads do not

@@ -56,10 +56,11 @@ void Authenticator::authenticate(const Request& request, Completion<Outcome> don
                                        : "authentication required"));
 }
 
-std::optional<Response> Guard::check(const Request& request) const {
+std::optional<GuardRefusal> Guard::check(const Request& request) const {
   // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host header is a 400.
   if (request.header_count("Host") > 1) {
-    return Response::error(400, "invalid_request", "more than one Host header");
+    return GuardRefusal{Refusal::bad_request, "more than one Host header",
+                        Response::error(400, "invalid_request", "more than one Host header")};
   }
   return std::nullopt;
 }
@@ -96,6 +97,12 @@ Response authn_response(const Outcome& outcome, const std::vector<std::string>& 
       r = Response::error(503, "temporarily_unavailable", outcome.description);
       r.set("Retry-After", std::to_string(outcome.retry_after > 0 ? outcome.retry_after : 1));
       return r;
+    case OutcomeKind::throttled:
+      // RFC 6585 §4; the X-RateLimit-* headers ride in outcome.response_headers.
+      r = Response::error(429, "too_many_requests", outcome.description);
+      r.set("Retry-After", std::to_string(outcome.retry_after > 0 ? outcome.retry_after : 1));
+      for (const auto& [name, value] : outcome.response_headers) r.set(name, value);
+      return r;
     case OutcomeKind::error:
       r = Response::error(503, "temporarily_unavailable",
                           "authentication is temporarily unavailable");
@@ -105,6 +112,37 @@ Response authn_response(const Outcome& outcome, const std::vector<std::string>& 
   for (const auto& c : challenges) r.set("WWW-Authenticate", c);
   return r;
 }
+
+namespace {
+Refusal refusal_for(OutcomeKind kind) {
+  switch (kind) {
+    case OutcomeKind::throttled:
+      return Refusal::throttled;
+    case OutcomeKind::busy:
+    case OutcomeKind::error:
+      return Refusal::unavailable;
+    case OutcomeKind::granted:
+    case OutcomeKind::denied:
+    case OutcomeKind::unknown_user:
+    case OutcomeKind::stale:
+    case OutcomeKind::malformed:
+      return Refusal::unauthenticated;
+  }
+  return Refusal::unauthenticated;
+}
+
+Response render_refusal(const Route& route, Refusal why, std::string_view message,
+                        Response standard) {
+  if (!route.on_failure) return standard;
+  try {
+    return route.on_failure(why, message, std::move(standard));
+  } catch (const std::exception& e) {
+    util::diag().error("failure renderer for {} {} failed: {}", route.method, route.pattern,
+                       e.what());
+    return Response::error(500, "server_error", "the request could not be completed");
+  }
+}
+}  // namespace
 
 Pipeline::Pipeline(const Router& router, const Authenticator& authenticator, const Guard& guard,
                    Metrics& metrics, const AccessLog& log)
@@ -175,11 +213,12 @@ void Pipeline::handle(Request& request, Completion<Response> done) const {
     }
     return;
   }
+  const Route& route = *match.route;
   if (auto refused = guard_.check(request)) {
-    finish(std::move(*refused), nullptr);
+    finish(render_refusal(route, refused->why, refused->message, std::move(refused->response)),
+           nullptr);
     return;
   }
-  const Route& route = *match.route;
   if (route.access.kind == Access::Kind::anyone) {
     call_handler(route, request, nullptr, [finish = std::move(finish)](Response response) {
       finish(std::move(response), nullptr);
@@ -188,19 +227,26 @@ void Pipeline::handle(Request& request, Completion<Response> done) const {
   }
   authenticator_.authenticate(
       request, [this, &route, &request, finish = std::move(finish)](Outcome outcome) {
-        metrics_.record_auth(outcome.scheme, outcome.kind);
-        if (outcome.kind != OutcomeKind::granted) {
-          finish(authn_response(outcome, authenticator_.challenges(outcome)), &outcome);
+        const bool anonymous = route.access.kind == Access::Kind::optional &&
+                               outcome.kind == OutcomeKind::denied &&
+                               outcome.reason == "no_credentials";
+        if (!anonymous) metrics_.record_auth(outcome.scheme, outcome.kind);
+        if (outcome.kind != OutcomeKind::granted && !anonymous) {
+          finish(render_refusal(route, refusal_for(outcome.kind), outcome.description,
+                                authn_response(outcome, authenticator_.challenges(outcome))),
+                 &outcome);
           return;
         }
         if (route.access.kind == Access::Kind::role &&
             !outcome.identity->has_role(route.access.required_role)) {
-          finish(Response::error(403, "forbidden",
-                                 "this resource requires the role " + route.access.required_role),
+          const std::string message = "this resource requires the role " +
+                                      route.access.required_role;
+          finish(render_refusal(route, Refusal::forbidden, message,
+                                Response::error(403, "forbidden", message)),
                  &outcome);
           return;
         }
-        const Identity* who = outcome.identity.get();
+        const Identity* who = anonymous ? nullptr : outcome.identity.get();
         if (route.handler) {
           call_handler(route, request, who, [&outcome, &finish](Response response) {
             for (auto& [name, value] : outcome.response_headers) response.set(name, value);

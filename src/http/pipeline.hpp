@@ -29,10 +29,17 @@ class Authenticator {
   std::vector<std::unique_ptr<Scheme>> schemes_;
 };
 
+// A request the guard turned away, and why (a route may render it in its own protocol).
+struct GuardRefusal {
+  Refusal why;
+  std::string message;
+  Response response;
+};
+
 // Request-level checks before authentication. Throttling, CSRF and CORS plug in here.
 class Guard {
  public:
-  std::optional<Response> check(const Request& request) const;
+  std::optional<GuardRefusal> check(const Request& request) const;
   // Every failed password or Digest verification, with the user it named and the client
   // address: what the failed-login limiter counts. Thread-safe; never given a secret.
   void on_failed_login(std::string_view username, std::string_view address) noexcept;

@@ -5,16 +5,20 @@
 
 namespace gatehouse::http {
 
-void Router::add(std::string method, std::string pattern, Access access, Handler handler) {
-  add_route(std::move(method), std::move(pattern), std::move(access), std::move(handler), {});
+void Router::add(std::string method, std::string pattern, Access access, Handler handler,
+                 FailureRenderer on_failure) {
+  add_route(std::move(method), std::move(pattern), std::move(access), std::move(handler), {},
+            std::move(on_failure));
 }
 
-void Router::add(std::string method, std::string pattern, Access access, AsyncHandler handler) {
-  add_route(std::move(method), std::move(pattern), std::move(access), {}, std::move(handler));
+void Router::add(std::string method, std::string pattern, Access access, AsyncHandler handler,
+                 FailureRenderer on_failure) {
+  add_route(std::move(method), std::move(pattern), std::move(access), {}, std::move(handler),
+            std::move(on_failure));
 }
 
 void Router::add_route(std::string method, std::string pattern, Access access, Handler handler,
-                       AsyncHandler async_handler) {
+                       AsyncHandler async_handler, FailureRenderer on_failure) {
   if (pattern.empty() || pattern.front() != '/') {
     throw std::invalid_argument("route pattern must start with '/': " + pattern);
   }
@@ -23,8 +27,12 @@ void Router::add_route(std::string method, std::string pattern, Access access, H
       throw std::invalid_argument("duplicate route: " + method + " " + pattern);
     }
   }
-  Route r{std::move(method),  std::move(pattern),       std::move(access),
-          std::move(handler), std::move(async_handler), routes_.size()};
+  const std::size_t tail = pattern.find("*}");
+  if (tail != std::string::npos && tail + 2 != pattern.size()) {
+    throw std::invalid_argument("a {name*} segment must come last: " + pattern);
+  }
+  Route r{std::move(method),        std::move(pattern),    std::move(access), std::move(handler),
+          std::move(async_handler), std::move(on_failure), routes_.size()};
   routes_.push_back(std::move(r));
   // Literal patterns are tried before patterns with {params} ("/items/new" before "/items/{id}").
   match_order_.clear();
@@ -49,6 +57,11 @@ bool Router::match_pattern(std::string_view pattern, std::string_view path,
     const auto seg_end = path.find('/');
     const std::string_view pseg = pattern.substr(0, pseg_end);
     const std::string_view seg = path.substr(0, seg_end);
+    if (pseg.size() >= 3 && pseg.front() == '{' && pseg.ends_with("*}")) {
+      // The rest of the path, slashes included; may be empty.
+      if (params) params->emplace_back(pseg.substr(1, pseg.size() - 3), path);
+      return true;
+    }
     if (pseg.size() >= 2 && pseg.front() == '{' && pseg.back() == '}') {
       if (seg.empty()) return false;
       if (params) params->emplace_back(pseg.substr(1, pseg.size() - 2), seg);
@@ -68,7 +81,7 @@ RouteMatch Router::match(Request& request) const {
   for (const std::size_t index : match_order_) {
     const Route& r = routes_[index];
     if (!match_pattern(r.pattern, request.path, nullptr)) continue;
-    if (r.method == method) {
+    if (r.method == method || r.method == "*") {
       request.path_params.clear();
       match_pattern(r.pattern, request.path, &request.path_params);
       result.route = &r;
