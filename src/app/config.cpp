@@ -322,26 +322,25 @@ class ConfigReader {
   }
 
   void read_guard(const toml::node& node, const std::string& path, GuardConfig& guard) {
-    read_table(
-        node, path,
-        {
-            {"failed_login_limit", &guard.failed_login_limit},
-            {"failed_login_period", &guard.failed_login_period},
-            {"address_failed_login_limit", &guard.address_failed_login_limit},
-            {"address_failed_login_period", &guard.address_failed_login_period},
-            {"csrf", &guard.csrf},
-            {"allowed_origins", &guard.allowed_origins},
-            {"csrf_headers", Subtable{[&](const toml::node& headers, const std::string& at) {
-               CsrfHeadersConfig& h = guard.csrf_headers;
-               read_table(headers, at,
-                          {{"referer", &h.referer},
-                           {"origin", &h.origin},
-                           {"x_forwarded_host", &h.x_forwarded_host},
-                           {"host", &h.host},
-                           {"x_requested_with", &h.x_requested_with},
-                           {"header_min_count", &h.header_min_count}});
-             }}},
-        });
+    read_table(node, path,
+               {
+                   {"failed_login_limit", &guard.failed_login_limit},
+                   {"failed_login_period", &guard.failed_login_period},
+                   {"address_failed_login_limit", &guard.address_failed_login_limit},
+                   {"address_failed_login_period", &guard.address_failed_login_period},
+                   {"csrf", &guard.csrf},
+                   {"allowed_origins", &guard.allowed_origins},
+                   {"csrf_headers", Subtable{[&](const toml::node& headers, const std::string& at) {
+                      CsrfHeadersConfig& h = guard.csrf_headers;
+                      read_table(headers, at,
+                                 {{"referer", &h.referer},
+                                  {"origin", &h.origin},
+                                  {"x_forwarded_host", &h.x_forwarded_host},
+                                  {"host", &h.host},
+                                  {"x_requested_with", &h.x_requested_with},
+                                  {"header_min_count", &h.header_min_count}});
+                    }}},
+               });
   }
 
   // [tracker.NAME] tables, in file order.

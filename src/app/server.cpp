@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "app/token_routes.hpp"
+#include "app/tracker_routes.hpp"
 #include "auth/api_key.hpp"
 #include "auth/credential_cache.hpp"
 #include "auth/identity_json.hpp"
@@ -33,8 +34,11 @@
 #include "stores/static_store.hpp"
 #include "stores/unix_store.hpp"
 #include "tokens/token_service.hpp"
+#include "tracker/schema.hpp"
+#include "tracker/tracker.hpp"
 #include "util/clock.hpp"
 #include "util/encoding.hpp"
+#include "util/log.hpp"
 
 namespace gatehouse {
 
@@ -49,8 +53,9 @@ bool scheme_enabled(const Config& c, std::string_view scheme) {
 }
 
 bool needs_database(const Config& c) {
-  // API keys, sessions and signing keys live in the database.
-  if (scheme_enabled(c, "apikey") || scheme_enabled(c, "bearer")) return true;
+  // API keys, sessions, signing keys and tracker items live in the database.
+  if (scheme_enabled(c, "apikey") || scheme_enabled(c, "bearer") || !c.trackers.empty())
+    return true;
   const auto enabled = [&c](std::string_view scheme) { return scheme_enabled(c, scheme); };
   const auto uses_db = [](const std::vector<std::string>& stores) {
     return std::find(stores.begin(), stores.end(), "db") != stores.end();
@@ -77,6 +82,7 @@ struct Server::Impl {
   std::vector<StorePtr> login_chain;  // the password stores: Basic and /auth/login
   std::unique_ptr<tokens::TokenService> tokens;
   app::TokenContext token_context;
+  std::vector<std::unique_ptr<app::TrackerContext>> trackers;
   std::unique_ptr<http::Authenticator> authenticator;
   http::Guard guard;
   std::unique_ptr<http::Metrics> metrics;
@@ -151,6 +157,20 @@ struct Server::Impl {
         problems.push_back(config.source + ": auth.static.users: " + e.what());
       }
     }
+    for (const TrackerConfig& t : config.trackers) {
+      try {
+        auto context = std::make_unique<app::TrackerContext>();
+        context->config = &config;
+        context->tracker = std::make_unique<tracker::Tracker>(
+            t.name, tracker::load_schema(t.schema), state, clock);
+        context->tracker->load(t.demo_data);
+        trackers.push_back(std::move(context));
+      } catch (const state::StoreError&) {
+        throw;
+      } catch (const std::exception& e) {
+        problems.push_back(config.source + ": tracker." + t.name + ".schema: " + e.what());
+      }
+    }
     if (!problems.empty()) throw ConfigError(std::move(problems));
   }
 
@@ -181,6 +201,7 @@ struct Server::Impl {
       token_context.sync_stores = [this] { sync_stores(); };
       app::add_token_routes(router, token_context);
     }
+    for (auto& context : trackers) app::add_tracker_routes(router, *context);
     if (config.compat.auth_adventures) {
       router.add("GET", "/data", Access::authenticated(), [](const Request&, const Identity* who) {
         boost::json::object o;
@@ -239,6 +260,7 @@ struct Server::Impl {
                                                         failure_listener());
     }
     if (scheme_enabled(config, "bearer")) build_tokens();
+    for (auto& context : trackers) context->pool = pool.get();
 
     std::vector<std::unique_ptr<Scheme>> schemes;
     for (const auto& name : auth_config.schemes) {
@@ -358,6 +380,13 @@ struct Server::Impl {
         lock.unlock();
         for (const auto& [name, store] : stores) store->refresh();
         if (tokens) tokens->maintain();
+        for (auto& context : trackers) {
+          try {
+            context->tracker->refresh();
+          } catch (const std::exception& e) {
+            util::diag().warn("tracker {}: reload failed: {}", context->tracker->name(), e.what());
+          }
+        }
         lock.lock();
         refresh_done = ticket;
         refresher_cv.notify_all();

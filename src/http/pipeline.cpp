@@ -225,43 +225,42 @@ void Pipeline::handle(Request& request, Completion<Response> done) const {
     });
     return;
   }
-  authenticator_.authenticate(
-      request, [this, &route, &request, finish = std::move(finish)](Outcome outcome) {
-        const bool anonymous = route.access.kind == Access::Kind::optional &&
-                               outcome.kind == OutcomeKind::denied &&
-                               outcome.reason == "no_credentials";
-        if (!anonymous) metrics_.record_auth(outcome.scheme, outcome.kind);
-        if (outcome.kind != OutcomeKind::granted && !anonymous) {
-          finish(render_refusal(route, refusal_for(outcome.kind), outcome.description,
-                                authn_response(outcome, authenticator_.challenges(outcome))),
-                 &outcome);
-          return;
-        }
-        if (route.access.kind == Access::Kind::role &&
-            !outcome.identity->has_role(route.access.required_role)) {
-          const std::string message = "this resource requires the role " +
-                                      route.access.required_role;
-          finish(render_refusal(route, Refusal::forbidden, message,
-                                Response::error(403, "forbidden", message)),
-                 &outcome);
-          return;
-        }
-        const Identity* who = anonymous ? nullptr : outcome.identity.get();
-        if (route.handler) {
-          call_handler(route, request, who, [&outcome, &finish](Response response) {
-            for (auto& [name, value] : outcome.response_headers) response.set(name, value);
-            if (outcome.finalize) outcome.finalize(response);
-            finish(std::move(response), &outcome);
-          });
-          return;
-        }
-        auto kept = std::make_shared<Outcome>(std::move(outcome));
-        call_handler(route, request, who, [kept, finish = std::move(finish)](Response response) {
-          for (auto& [name, value] : kept->response_headers) response.set(name, value);
-          if (kept->finalize) kept->finalize(response);
-          finish(std::move(response), kept.get());
-        });
+  authenticator_.authenticate(request, [this, &route, &request,
+                                        finish = std::move(finish)](Outcome outcome) {
+    const bool anonymous = route.access.kind == Access::Kind::optional &&
+                           outcome.kind == OutcomeKind::denied &&
+                           outcome.reason == "no_credentials";
+    if (!anonymous) metrics_.record_auth(outcome.scheme, outcome.kind);
+    if (outcome.kind != OutcomeKind::granted && !anonymous) {
+      finish(render_refusal(route, refusal_for(outcome.kind), outcome.description,
+                            authn_response(outcome, authenticator_.challenges(outcome))),
+             &outcome);
+      return;
+    }
+    if (route.access.kind == Access::Kind::role &&
+        !outcome.identity->has_role(route.access.required_role)) {
+      const std::string message = "this resource requires the role " + route.access.required_role;
+      finish(render_refusal(route, Refusal::forbidden, message,
+                            Response::error(403, "forbidden", message)),
+             &outcome);
+      return;
+    }
+    const Identity* who = anonymous ? nullptr : outcome.identity.get();
+    if (route.handler) {
+      call_handler(route, request, who, [&outcome, &finish](Response response) {
+        for (auto& [name, value] : outcome.response_headers) response.set(name, value);
+        if (outcome.finalize) outcome.finalize(response);
+        finish(std::move(response), &outcome);
       });
+      return;
+    }
+    auto kept = std::make_shared<Outcome>(std::move(outcome));
+    call_handler(route, request, who, [kept, finish = std::move(finish)](Response response) {
+      for (auto& [name, value] : kept->response_headers) response.set(name, value);
+      if (kept->finalize) kept->finalize(response);
+      finish(std::move(response), kept.get());
+    });
+  });
 }
 
 }  // namespace gatehouse::http

@@ -34,7 +34,7 @@ struct Route {
   Handler handler;  // exactly one of handler and async_handler is set
   AsyncHandler async_handler;
   FailureRenderer on_failure;  // optional
-  std::size_t index = 0;  // position in routes(), for metrics
+  std::size_t index = 0;       // position in routes(), for metrics
 };
 
 struct RouteMatch {

@@ -76,12 +76,33 @@ CREATE TABLE signing_keys (
 );
 INSERT INTO meta(key, value) VALUES ('revocation_generation', 1), ('signing_keys_generation', 1);
 )sql",
+    // Tracker items (SPEC §9); next_ids remembers the largest id a class ever used, so the id of
+    // an item that is gone is never given again.
+    R"sql(
+CREATE TABLE tracker_items (
+  tracker TEXT NOT NULL,
+  class TEXT NOT NULL,
+  id INTEGER NOT NULL,
+  retired INTEGER NOT NULL DEFAULT 0,
+  version INTEGER NOT NULL,
+  item_values TEXT NOT NULL,
+  PRIMARY KEY (tracker, class, id)
+);
+CREATE TABLE tracker_ids (
+  tracker TEXT NOT NULL,
+  class TEXT NOT NULL,
+  last_id INTEGER NOT NULL,
+  PRIMARY KEY (tracker, class)
+);
+INSERT INTO meta(key, value) VALUES ('tracker_generation', 1);
+)sql",
 };
 
 // The counters in `meta` that write_bumping() can bump.
 constexpr const char* kGeneration = "generation";
 constexpr const char* kRevocationGeneration = "revocation_generation";
 constexpr const char* kSigningKeysGeneration = "signing_keys_generation";
+constexpr const char* kTrackerGeneration = "tracker_generation";
 
 constexpr const char* kSessionColumns =
     "id, username, method, created, last_used, generation, rotated, access_jti, access_iat, "
@@ -567,6 +588,99 @@ class SqliteStore final : public StateStore {
   std::uint64_t signing_keys_generation() override { return counter(kSigningKeysGeneration); }
 
   std::uint64_t generation() override { return counter(kGeneration); }
+
+  std::vector<TrackerItemRow> load_tracker_items(std::string_view tracker) override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_,
+                "SELECT class, id, retired, version, item_values FROM tracker_items "
+                "WHERE tracker = ? ORDER BY class, id");
+    s.bind(1, tracker);
+    std::vector<TrackerItemRow> out;
+    while (s.step()) {
+      TrackerItemRow r;
+      r.klass = s.text(0);
+      r.id = s.integer(1);
+      r.retired = s.integer(2) != 0;
+      r.version = s.integer(3);
+      r.values = s.text(4);
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  bool seed_tracker_items(std::string_view tracker,
+                          const std::vector<TrackerItemRow>& items) override {
+    return write_bumping(kTrackerGeneration, [&] {
+      Statement any(db_, "SELECT 1 FROM tracker_items WHERE tracker = ? LIMIT 1");
+      any.bind(1, tracker);
+      if (any.step()) return false;
+      Statement insert(db_,
+                       "INSERT INTO tracker_items(tracker, class, id, retired, version, "
+                       "item_values) VALUES (?, ?, ?, ?, 1, ?)");
+      Statement last(db_,
+                     "INSERT INTO tracker_ids(tracker, class, last_id) VALUES (?, ?, ?) "
+                     "ON CONFLICT(tracker, class) DO UPDATE SET last_id = "
+                     "max(last_id, excluded.last_id)");
+      for (const TrackerItemRow& item : items) {
+        insert.bind(1, tracker)
+            .bind(2, std::string_view(item.klass))
+            .bind(3, item.id)
+            .bind(4, std::int64_t{item.retired ? 1 : 0})
+            .bind(5, std::string_view(item.values));
+        insert.step();
+        insert.reset();
+        last.bind(1, tracker).bind(2, std::string_view(item.klass)).bind(3, item.id);
+        last.step();
+        last.reset();
+      }
+      return true;
+    });
+  }
+
+  std::int64_t create_tracker_item(std::string_view tracker, const TrackerItemRow& item) override {
+    return write_bumping(kTrackerGeneration, [&]() -> std::int64_t {
+      std::int64_t id = 1;
+      {
+        Statement s(db_, "SELECT last_id FROM tracker_ids WHERE tracker = ? AND class = ?");
+        s.bind(1, tracker).bind(2, std::string_view(item.klass));
+        if (s.step()) id = s.integer(0) + 1;
+      }
+      Statement last(db_,
+                     "INSERT INTO tracker_ids(tracker, class, last_id) VALUES (?, ?, ?) "
+                     "ON CONFLICT(tracker, class) DO UPDATE SET last_id = excluded.last_id");
+      last.bind(1, tracker).bind(2, std::string_view(item.klass)).bind(3, id);
+      last.step();
+      Statement insert(db_,
+                       "INSERT INTO tracker_items(tracker, class, id, retired, version, "
+                       "item_values) VALUES (?, ?, ?, ?, 1, ?)");
+      insert.bind(1, tracker)
+          .bind(2, std::string_view(item.klass))
+          .bind(3, id)
+          .bind(4, std::int64_t{item.retired ? 1 : 0})
+          .bind(5, std::string_view(item.values));
+      insert.step();
+      return id;
+    });
+  }
+
+  bool update_tracker_item(std::string_view tracker, const TrackerItemRow& item) override {
+    return write_bumping(kTrackerGeneration, [&] {
+      Statement s(db_,
+                  "UPDATE tracker_items SET item_values = ?, retired = ?, version = ? "
+                  "WHERE tracker = ? AND class = ? AND id = ? AND version = ?");
+      s.bind(1, std::string_view(item.values))
+          .bind(2, std::int64_t{item.retired ? 1 : 0})
+          .bind(3, item.version)
+          .bind(4, tracker)
+          .bind(5, std::string_view(item.klass))
+          .bind(6, item.id)
+          .bind(7, item.version - 1);
+      s.step();
+      return sqlite3_changes(db_) > 0;
+    });
+  }
+
+  std::uint64_t tracker_generation() override { return counter(kTrackerGeneration); }
 
   std::string server_secret() override {
     std::lock_guard lock(mutex_);

@@ -80,6 +80,16 @@ struct SigningKeyRow {
   std::optional<std::int64_t> retired;  // when it stopped signing (a newer key took over)
 };
 
+// One item of a tracker class (SPEC §9). `values` is a JSON object of the item's properties in
+// their stored forms (src/tracker/values.hpp); `version` grows with every change.
+struct TrackerItemRow {
+  std::string klass;
+  std::int64_t id = 0;
+  std::string values;
+  bool retired = false;
+  std::int64_t version = 1;
+};
+
 class StateStore {
  public:
   virtual ~StateStore() = default;
@@ -146,6 +156,22 @@ class StateStore {
   virtual std::size_t delete_signing_keys_retired_before(std::int64_t before) = 0;
   // Changes whenever signing keys change.
   virtual std::uint64_t signing_keys_generation() = 0;
+
+  // Tracker items. Every item of `tracker`, in (class, id) order.
+  virtual std::vector<TrackerItemRow> load_tracker_items(std::string_view tracker) = 0;
+  // Inserts items with the ids they carry when the tracker has no items yet (demo data); false
+  // (and nothing written) when it has some.
+  virtual bool seed_tracker_items(std::string_view tracker,
+                                  const std::vector<TrackerItemRow>& items) = 0;
+  // Creates an item with the next id of its class (one more than the largest ever used) and
+  // returns that id. `item.id` and `item.version` are ignored; the version starts at 1.
+  virtual std::int64_t create_tracker_item(std::string_view tracker,
+                                           const TrackerItemRow& item) = 0;
+  // Compare-and-set: when the stored version is item.version - 1, stores values, retired and
+  // version; otherwise changes nothing and returns false.
+  virtual bool update_tracker_item(std::string_view tracker, const TrackerItemRow& item) = 0;
+  // Changes whenever any tracker item changes, from any process sharing the store.
+  virtual std::uint64_t tracker_generation() = 0;
 
   // Changes whenever users or API keys change, from any process sharing the store.
   virtual std::uint64_t generation() = 0;

@@ -145,6 +145,27 @@ class FlakyStateStore final : public state::StateStore {
     check();
     return real_->signing_keys_generation();
   }
+  std::vector<state::TrackerItemRow> load_tracker_items(std::string_view t) override {
+    check();
+    return real_->load_tracker_items(t);
+  }
+  bool seed_tracker_items(std::string_view t,
+                          const std::vector<state::TrackerItemRow>& items) override {
+    check();
+    return real_->seed_tracker_items(t, items);
+  }
+  std::int64_t create_tracker_item(std::string_view t, const state::TrackerItemRow& i) override {
+    check();
+    return real_->create_tracker_item(t, i);
+  }
+  bool update_tracker_item(std::string_view t, const state::TrackerItemRow& i) override {
+    check();
+    return real_->update_tracker_item(t, i);
+  }
+  std::uint64_t tracker_generation() override {
+    check();
+    return real_->tracker_generation();
+  }
   std::uint64_t generation() override {
     check();
     return real_->generation();
