@@ -16,6 +16,10 @@ ROWS = [
     ("gatehouse_digest_md5", "gatehouse  /auth/whoami Digest MD5 htdigest **"),
     ("gatehouse_digest_sha256", "gatehouse  /auth/whoami Digest SHA-256 htdigest **"),
     ("gatehouse_refresh_sqlite", "gatehouse  POST /auth/refresh, durable (SQLite) ****"),
+    ("gatehouse_xmlrpc_display_basic", "gatehouse  XML-RPC display issue1, Basic (cached)"),
+    ("gatehouse_xmlrpc_display_bearer", "gatehouse  XML-RPC display issue1, Bearer"),
+    ("gatehouse_rest_item_basic", "gatehouse  REST GET issue/1, Basic (cached)"),
+    ("gatehouse_rest_item_bearer", "gatehouse  REST GET issue/1, Bearer"),
     ("nginx_return200", "nginx      return 200 (public)"),
     ("nginx_auth_basic_bcrypt", "nginx      auth_basic, bcrypt htpasswd"),
     ("apache_digest_md5", "apache     mod_auth_digest MD5 htdigest **"),
@@ -54,6 +58,8 @@ P99_COMPARISONS = [
 # (row, what, minimum requests/s): absolute targets
 ABSOLUTE_TARGETS = [
     ("gatehouse_refresh_sqlite", "refresh rotations/s, durable, SQLite store", 2000.0),
+    ("gatehouse_xmlrpc_display_basic", "XML-RPC display calls/s, Basic (cached)", 10000.0),
+    ("gatehouse_xmlrpc_display_bearer", "XML-RPC display calls/s, Bearer", 10000.0),
 ]
 
 UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}

@@ -12,7 +12,8 @@
 # Bearer rows: gatehouse /auth/whoami with an EdDSA access token from a login just before the row
 # (served from the verified-token cache) and uvicorn verifying the same token with PyJWT on every
 # request; refresh row: durable rotations on gatehouse's SQLite store (bench/refresh.lua, one
-# rotation chain per connection, REFRESH_CONNECTIONS wrk threads = connections).
+# rotation chain per connection, REFRESH_CONNECTIONS wrk threads = connections); tracker rows:
+# XML-RPC display (bench/xmlrpc.lua) and REST item GET on the demo tracker, Basic and Bearer.
 #
 # Environment:
 #   BUILD           gatehouse build directory (default build/release)
@@ -493,6 +494,19 @@ n, rotations, revoked = db.execute(q, ids).fetchone()
 print(f"sessions: {n}\nrotations committed: {rotations}\nrevoked: {revoked}")
 PYEOF
   say "could not read the refresh rotations from the store"
+# The tracker (SPEC §9): XML-RPC display and REST item GET on the demo tracker, as the db user
+# (Basic, verified once then cached) and with a bearer token.
+XMLRPC_BODY=$("$PY" -c 'import xmlrpc.client; print(xmlrpc.client.dumps(("issue1","title","status"),"display"))')
+check 200 '<name>status</name>' "XML-RPC display issue1 (Basic)" "$GHB/demo/xmlrpc" "${H_DB[@]}" \
+  -H 'Content-Type: text/xml' --data-binary "$XMLRPC_BODY"
+check 200 '"attributes"' "REST GET issue 1 (Basic)" "$GHB/demo/rest/data/issue/1" "${H_DB[@]}"
+((CHECK_FAILED)) && die "a tracker check failed; not benchmarking it"
+bench gatehouse_xmlrpc_display_basic "$GHB/demo/xmlrpc" "${H_DB[@]}" -s "$ROOT/bench/xmlrpc.lua"
+ACCESS=$(login access_token) || die "gatehouse login failed"
+bench gatehouse_xmlrpc_display_bearer "$GHB/demo/xmlrpc" -H "Authorization: Bearer $ACCESS" \
+  -s "$ROOT/bench/xmlrpc.lua"
+bench gatehouse_rest_item_basic "$GHB/demo/rest/data/issue/1" "${H_DB[@]}"
+bench gatehouse_rest_item_bearer "$GHB/demo/rest/data/issue/1" -H "Authorization: Bearer $ACCESS"
 curl -s --max-time 5 "$GHB/metrics" >"$RESULTS/gatehouse_metrics.txt" || true
 bench nginx_return200 "$NGB/healthz"
 bench nginx_auth_basic_bcrypt "$NGB/auth/whoami" "${H_HT[@]}"
