@@ -1022,6 +1022,47 @@ std::string backend_name(const ::testing::TestParamInfo<Backend>& info) {
   return info.param.label;
 }
 
+TEST_P(StateStoreContract, TrackerItemsSeedOnlyAnEmptyTrackerAndKeepIdsPerClass) {
+  const auto gen = store_->tracker_generation();
+  EXPECT_TRUE(store_->load_tracker_items("demo").empty());
+  std::vector<TrackerItemRow> seed{{"status", 1, R"({"name":"open"})", false, 1},
+                                   {"status", 2, R"({"name":"closed"})", true, 1},
+                                   {"issue", 1, R"({"title":"x"})", false, 1}};
+  ASSERT_TRUE(store_->seed_tracker_items("demo", seed));
+  EXPECT_NE(store_->tracker_generation(), gen);
+  EXPECT_FALSE(store_->seed_tracker_items("demo", seed));  // not twice
+  const auto items = store_->load_tracker_items("demo");
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_EQ(items[0].klass, "issue");  // (class, id) order
+  EXPECT_EQ(items[2].klass, "status");
+  EXPECT_EQ(items[2].id, 2);
+  EXPECT_TRUE(items[2].retired);
+  EXPECT_EQ(items[2].values, R"({"name":"closed"})");
+  // Ids continue after the seeded ones, per class; other trackers are separate.
+  EXPECT_EQ(store_->create_tracker_item("demo", {"status", 0, "{}", false, 1}), 3);
+  EXPECT_EQ(store_->create_tracker_item("demo", {"issue", 0, "{}", false, 1}), 2);
+  EXPECT_EQ(store_->create_tracker_item("other", {"issue", 0, "{}", false, 1}), 1);
+  EXPECT_EQ(store_->load_tracker_items("other").size(), 1u);
+}
+
+TEST_P(StateStoreContract, TrackerItemUpdatesAreCompareAndSet) {
+  const std::int64_t id = store_->create_tracker_item("demo", {"issue", 0, R"({"a":1})", false, 1});
+  const auto gen = store_->tracker_generation();
+  EXPECT_TRUE(store_->update_tracker_item("demo", {"issue", id, R"({"a":2})", false, 2}));
+  EXPECT_NE(store_->tracker_generation(), gen);
+  const auto after = store_->tracker_generation();
+  // A writer that read version 1 loses: nothing changes, the generation stays.
+  EXPECT_FALSE(store_->update_tracker_item("demo", {"issue", id, R"({"a":3})", false, 2}));
+  EXPECT_FALSE(store_->update_tracker_item("demo", {"issue", 99, R"({"a":3})", false, 2}));
+  EXPECT_EQ(store_->tracker_generation(), after);
+  EXPECT_TRUE(store_->update_tracker_item("demo", {"issue", id, R"({"a":4})", true, 3}));
+  const auto items = store_->load_tracker_items("demo");
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].values, R"({"a":4})");
+  EXPECT_TRUE(items[0].retired);
+  EXPECT_EQ(items[0].version, 3);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StateStoreContract, ::testing::ValuesIn(backends()),
                          backend_name);
 
@@ -1178,7 +1219,7 @@ TEST(SqliteStateStore, MigratesAVersion2StoreAndKeepsItsData) {
   sqlite3_stmt* stmt = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &stmt, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 3);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 4);
   sqlite3_finalize(stmt);
   sqlite3_close(raw);
   const auto reopened = open_state_store("sqlite:" + db.string());
