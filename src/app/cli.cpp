@@ -18,6 +18,7 @@
 #include "auth/password_hash.hpp"
 #include "auth/username.hpp"
 #include "gatehouse/server.hpp"
+#include "guard/failed_login.hpp"
 #include "schemes/digest_compute.hpp"
 #include "state/state_store.hpp"
 #include "stores/htdigest_store.hpp"
@@ -224,6 +225,47 @@ std::unique_ptr<state::StateStore> open_store(const Common& common) {
   return state::open_state_store(load(common).store_url());
 }
 
+// The limiter key an operator means: an IP address (or an IPv6 /64 as `throttle show` prints
+// it) is an address key, "user:NAME" and "addr:ADDRESS" are taken as printed, anything else
+// is a user name, normalized as the schemes normalize it.
+std::string throttle_key(const std::string& argument) {
+  if (argument.empty()) throw Failure{2, "USER|ADDR must not be empty"};
+  if (argument.starts_with("user:")) return guard::FailedLoginLimiter::user_key(argument.substr(5));
+  if (argument.starts_with("addr:")) {
+    return guard::FailedLoginLimiter::address_key(argument.substr(5));
+  }
+  if (guard::normalize_address(argument)) return guard::FailedLoginLimiter::address_key(argument);
+  return guard::FailedLoginLimiter::user_key(canonical_user(argument));
+}
+
+// `throttle show`: what the limiter of a server with this configuration holds (as last flushed
+// to the store, at most one refresher pass behind a running server).
+int throttle_show(const Config& config, state::StateStore& store,
+                  const std::optional<std::string>& only) {
+  const std::int64_t now_ms = SystemClock{}.now_ms();
+  guard::FailedLoginLimiter limiter(guard::ThrottleLimits::from(config.guard));
+  std::vector<guard::TatEntry> entries;
+  for (const auto& row : store.load_throttle(now_ms).rows) {
+    if (!only || row.key == *only) entries.emplace_back(row.key, row.tat_ms);
+  }
+  limiter.replace(entries);
+  std::vector<guard::KeyState> shown;
+  for (const auto& [key, tat] : entries) {
+    if (auto state = limiter.inspect(key, now_ms)) shown.push_back(std::move(*state));
+  }
+  if (only && shown.empty()) {
+    std::cout << *only << ": no failed logins in the current window\n";
+    return 0;
+  }
+  std::cout << "key\tfailures\tretry_after\treset\n";
+  for (const auto& k : shown) {
+    std::cout << k.key << "\t" << k.failures << "/" << k.limit << " per " << k.period_s << "s\t"
+              << (k.locked ? std::to_string(k.retry_after_s) + "s" : std::string("-")) << "\t"
+              << format_time(now_ms / 1000 + k.reset_s) << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -313,6 +355,24 @@ int main(int argc, char** argv) {
   auto* signing_key_rotate = signing_key->add_subcommand(
       "rotate", "make a new signing key now (running servers switch within a second)");
   for (auto* sub : signing_key->get_subcommands({})) add_common(sub, common);
+
+  auto* throttle =
+      app.add_subcommand("throttle", "show or reset the failed-login limiter (SPEC §10)");
+  throttle->require_subcommand(1);
+  std::string throttle_target;
+  bool throttle_all = false;
+  auto* throttle_show_cmd = throttle->add_subcommand(
+      "show", "list user names and addresses with failed logins in the window (or one of them)");
+  throttle_show_cmd->add_option("USER|ADDR", throttle_target,
+                                "a user name, an IP address, or a key as listed");
+  auto* throttle_reset = throttle->add_subcommand(
+      "reset",
+      "forget the failed logins of USER or ADDR (or --all); a running server applies it within "
+      "250 ms");
+  throttle_reset->add_option("USER|ADDR", throttle_target,
+                             "a user name, an IP address, or a key as listed");
+  throttle_reset->add_flag("--all", throttle_all, "reset every user name and address");
+  for (auto* sub : throttle->get_subcommands({})) add_common(sub, common);
 
   auto* htpasswd = app.add_subcommand("htpasswd",
                                       "add or update USER in an Apache htpasswd file "
@@ -536,6 +596,31 @@ int main(int argc, char** argv) {
         const SystemClock clock;
         const std::string kid = tokens::KeyRing::rotate(*store, *alg, clock);
         std::cout << "new signing key " << kid << " (" << config.tokens.alg << ")\n";
+        return 0;
+      }
+    }
+    if (*throttle) {
+      const Config config = load(common);
+      if (*throttle_show_cmd) {
+        auto store = state::open_state_store(config.store_url());
+        std::optional<std::string> only;
+        if (!throttle_target.empty()) only = throttle_key(throttle_target);
+        return throttle_show(config, *store, only);
+      }
+      if (*throttle_reset) {
+        if (throttle_all == !throttle_target.empty()) {
+          throw Failure{2, "give either USER|ADDR or --all"};
+        }
+        auto store = state::open_state_store(config.store_url());
+        if (throttle_all) {
+          const std::size_t n = store->clear_throttle();
+          std::cout << "reset every key (" << n << " with failed logins)\n";
+          return 0;
+        }
+        const std::string key = throttle_key(throttle_target);
+        const std::size_t n = store->delete_throttle({key});
+        std::cout << "reset " << key << (n == 0 ? " (it had no failed logins recorded)" : "")
+                  << "\n";
         return 0;
       }
     }

@@ -18,6 +18,8 @@
 #include "auth/identity_json.hpp"
 #include "auth/password_check.hpp"
 #include "auth/worker_pool.hpp"
+#include "guard/failed_login.hpp"
+#include "guard/throttle_sync.hpp"
 #include "http/access_log.hpp"
 #include "http/metrics.hpp"
 #include "http/pipeline.hpp"
@@ -75,6 +77,10 @@ struct Server::Impl {
   std::string server_secret;
 
   http::Router router;
+  // The failed-login limiter every scheme and endpoint shares (SPEC §10), and its link to the
+  // state store (null without a database: the limiter then lives in memory only).
+  std::unique_ptr<guard::FailedLoginLimiter> limiter;
+  std::unique_ptr<guard::ThrottleSync> throttle_sync;
   std::unique_ptr<auth::WorkerPool> pool;
   std::unique_ptr<auth::CredentialCache> cache;
   std::unique_ptr<auth::PasswordCheck> passwords;
@@ -233,14 +239,28 @@ struct Server::Impl {
     return chain;
   }
 
-  auth::FailureListener failure_listener() {
-    return [this](std::string_view user, std::string_view address) {
-      guard.on_failed_login(user, address);
-    };
+  void build_limiter() {
+    limiter =
+        std::make_unique<guard::FailedLoginLimiter>(guard::ThrottleLimits::from(config.guard));
+    if (state) {
+      throttle_sync = std::make_unique<guard::ThrottleSync>(*limiter, *state, clock);
+      throttle_sync->load();  // a restart keeps locked keys locked
+    }
+  }
+
+  // One refresher pass's share: flush what was counted, pick up resets from the CLI.
+  void sync_throttle() noexcept {
+    if (!throttle_sync) return;
+    try {
+      throttle_sync->sync();
+    } catch (const std::exception& e) {
+      util::diag().warn("throttle state not synchronized with the store: {}", e.what());
+    }
   }
 
   void build_pipeline() {
     const auto& auth_config = config.auth;
+    build_limiter();
     pool = std::make_unique<auth::WorkerPool>(
         config.server.workers > 0 ? config.server.workers : cores(),
         static_cast<std::size_t>(config.server.hash_queue));
@@ -251,13 +271,13 @@ struct Server::Impl {
     for (const auto& [name, store] : stores) {
       if (store->can(StoreCapability::api_key)) key_stores.push_back(store);
     }
-    api_keys = std::make_unique<auth::ApiKeyVerifier>(std::move(key_stores), clock);
+    api_keys = std::make_unique<auth::ApiKeyVerifier>(std::move(key_stores), clock, limiter.get());
 
     if (scheme_enabled(config, "basic") || scheme_enabled(config, "bearer")) {
       login_chain =
           chain_for(auth_config.basic.stores, StoreCapability::password, "auth.basic.stores");
-      passwords = std::make_unique<auth::PasswordCheck>(login_chain, *pool, *cache, clock,
-                                                        failure_listener());
+      passwords =
+          std::make_unique<auth::PasswordCheck>(login_chain, *pool, *cache, clock, limiter.get());
     }
     if (scheme_enabled(config, "bearer")) build_tokens();
     for (auto& context : trackers) context->pool = pool.get();
@@ -286,7 +306,7 @@ struct Server::Impl {
         schemes.push_back(std::make_unique<schemes::DigestScheme>(
             std::move(settings),
             chain_for(auth_config.digest.stores, StoreCapability::digest_ha1, "auth.digest.stores"),
-            server_secret, clock, failure_listener()));
+            server_secret, clock, limiter.get()));
       } else {
         throw ConfigError({config.source + ": auth.schemes: unknown scheme \"" + name + "\""});
       }
@@ -322,8 +342,12 @@ struct Server::Impl {
                        [this] { return static_cast<double>(net->active_connections()); });
     metrics->add_gauge(
         "gatehouse_failed_logins_total",
-        "Failed password and Digest verifications (the failed-login limiter's input).",
-        [this] { return static_cast<double>(guard.failed_logins()); }, "counter");
+        "Failed password, Digest and API-key verifications (the failed-login limiter's input).",
+        [this] { return static_cast<double>(limiter->failures()); }, "counter");
+    metrics->add_gauge(
+        "gatehouse_throttled_logins_total",
+        "Logins refused with 429 because the user or client address was over its limit.",
+        [this] { return static_cast<double>(limiter->refusals()); }, "counter");
     metrics->add_gauge("gatehouse_password_queue_depth", "Password checks waiting for a worker.",
                        [this] { return static_cast<double>(pool->queued()); });
   }
@@ -380,6 +404,7 @@ struct Server::Impl {
         lock.unlock();
         for (const auto& [name, store] : stores) store->refresh();
         if (tokens) tokens->maintain();
+        sync_throttle();
         for (auto& context : trackers) {
           try {
             context->tracker->refresh();
@@ -402,6 +427,7 @@ struct Server::Impl {
     refresher_cv.notify_all();
     if (refresher.joinable()) refresher.join();
     if (db) db->flush_last_used();
+    sync_throttle();  // the last failures counted before shutdown
   }
 };
 

@@ -48,8 +48,9 @@ NewApiKey generate_api_key() {
   return k;
 }
 
-ApiKeyVerifier::ApiKeyVerifier(std::vector<StorePtr> stores, const Clock& clock)
-    : stores_(std::move(stores)), clock_(clock) {}
+ApiKeyVerifier::ApiKeyVerifier(std::vector<StorePtr> stores, const Clock& clock,
+                               guard::FailedLoginLimiter* limiter)
+    : stores_(std::move(stores)), clock_(clock), limiter_(limiter) {}
 
 ApiKeyLookup ApiKeyVerifier::find(std::string_view id) const {
   for (const auto& store : stores_) {
@@ -109,6 +110,24 @@ Outcome ApiKeyVerifier::verify(std::string_view key, std::string_view scheme,
   who->auth_time = now_s;
   who->expires_at = rec.expires;
   return Outcome::granted(std::move(who), scheme_name);
+}
+
+Outcome ApiKeyVerifier::authenticate(std::string_view key, std::string_view scheme,
+                                     std::string_view client_address,
+                                     std::optional<std::string_view> expected_owner) const {
+  const std::string_view user = expected_owner.value_or(std::string_view());
+  if (limiter_ != nullptr) {
+    if (auto refused = limiter_->check(user, client_address, clock_.now_ms())) {
+      return refused->outcome(std::string(scheme));
+    }
+  }
+  Outcome outcome = verify(key, scheme, expected_owner);
+  if (limiter_ != nullptr && outcome.kind == OutcomeKind::denied &&
+      (outcome.reason == "unknown_key" || outcome.reason == "bad_secret" ||
+       outcome.reason == "key_owner_mismatch" || outcome.reason == "bad_key_format")) {
+    limiter_->record_failure(user, client_address, clock_.now_ms());
+  }
+  return outcome;
 }
 
 }  // namespace gatehouse::auth

@@ -28,14 +28,18 @@ IdentityPtr identity_for(const PasswordRecord& rec, std::string_view store, std:
 }  // namespace
 
 PasswordCheck::PasswordCheck(std::vector<StorePtr> chain, WorkerPool& pool, CredentialCache& cache,
-                             const Clock& clock, FailureListener on_failure)
+                             const Clock& clock, guard::FailedLoginLimiter* limiter)
     : chain_(std::move(chain)),
       pool_(pool),
       cache_(cache),
       clock_(clock),
-      on_failure_(std::move(on_failure)),
+      limiter_(limiter),
       // Same algorithm and cost as gatehouse's own hashes, for a random password nobody knows.
       dummy_hash_(hash_argon2id(util::hex_encode(util::random_bytes(16)))) {}
+
+void PasswordCheck::record_failure(std::string_view username, std::string_view address) const {
+  if (limiter_ != nullptr) limiter_->record_failure(username, address, clock_.now_ms());
+}
 
 void PasswordCheck::check(PasswordCredentials credentials, std::string scheme,
                           std::string client_address, Completion<Outcome> done) const {
@@ -55,13 +59,24 @@ void PasswordCheck::check(PasswordCredentials credentials, std::string scheme,
     break;
   }
 
+  // The account's own name when a store knows it (the name its failures were counted under),
+  // else the name as presented.
+  const std::string_view counted_name = record != nullptr ? std::string_view(record->username)
+                                                          : std::string_view(credentials.username);
+  if (limiter_ != nullptr) {
+    if (auto refused = limiter_->check(counted_name, client_address, clock_.now_ms())) {
+      done(refused->outcome(scheme));
+      return;
+    }
+  }
+
   const auto now_s = clock_.now_s();
   if (record != nullptr) {
     const auto key = cache_.key_for(store->name(), record->username, record->hash,
                                     credentials.password.reveal());
     if (cache_.contains(key)) {
       if (record->disabled) {
-        if (on_failure_) on_failure_(record->username, client_address);
+        record_failure(record->username, client_address);
         done(Outcome::fail(OutcomeKind::denied, scheme, "disabled", std::string(kBadLogin)));
         return;
       }
@@ -75,7 +90,7 @@ void PasswordCheck::check(PasswordCredentials credentials, std::string scheme,
       const auto& done = *finish;
       const bool ok = verify_password(rec.hash, password.reveal());
       if (!ok || rec.disabled) {
-        if (on_failure_) on_failure_(rec.username, address);
+        record_failure(rec.username, address);
         done(Outcome::fail(OutcomeKind::denied, scheme, ok ? "disabled" : "bad_password",
                            std::string(kBadLogin)));
         return;
@@ -98,7 +113,7 @@ void PasswordCheck::check(PasswordCredentials credentials, std::string scheme,
                address = std::move(client_address), finish] {
     const auto& done = *finish;
     (void)verify_password(dummy_hash_, password.reveal());
-    if (on_failure_) on_failure_(username, address);
+    record_failure(username, address);
     done(Outcome::fail(OutcomeKind::unknown_user, scheme, "unknown_user", std::string(kBadLogin)));
   };
   if (!pool_.try_submit(std::move(task))) (*finish)(busy_outcome(scheme));

@@ -17,8 +17,27 @@ Gcra::Gcra(int limit, std::int64_t period_ms, std::size_t max_keys)
       interval_ms_(limit > 0 ? std::max<std::int64_t>(period_ms_ / limit, 1) : 1),
       per_shard_(std::max<std::size_t>(1, (max_keys + kShards - 1) / kShards)) {}
 
+std::size_t Gcra::shard_index(std::string_view key) const {
+  return std::hash<std::string_view>{}(key) % kShards;
+}
+
 Gcra::Shard& Gcra::shard_for(std::string_view key) const {
-  return shards_[std::hash<std::string_view>{}(key) % kShards];
+  return shards_[shard_index(key)];
+}
+
+void Gcra::put(Shard& shard, std::string_view key, std::int64_t tat_ms) {
+  if (const auto it = shard.tat.find(key); it != shard.tat.end()) {
+    it->second = tat_ms;
+    return;
+  }
+  if (shard.tat.size() >= per_shard_) {
+    const auto lowest =
+        std::min_element(shard.tat.begin(), shard.tat.end(),
+                         [](const auto& a, const auto& b) { return a.second < b.second; });
+    if (lowest->second >= tat_ms) return;
+    shard.tat.erase(lowest);
+  }
+  shard.tat.emplace(std::string(key), tat_ms);
 }
 
 RateDecision Gcra::decide(std::int64_t tat, std::int64_t now_ms) const {
@@ -86,11 +105,32 @@ std::vector<std::pair<std::string, std::int64_t>> Gcra::snapshot(std::int64_t no
   return out;
 }
 
+std::optional<std::int64_t> Gcra::tat(std::string_view key) const {
+  Shard& shard = shard_for(key);
+  std::lock_guard lock(shard.mutex);
+  const auto it = shard.tat.find(key);
+  if (it == shard.tat.end()) return std::nullopt;
+  return it->second;
+}
+
 void Gcra::restore(std::string_view key, std::int64_t tat_ms) {
   if (limit_ <= 0) return;
   Shard& shard = shard_for(key);
   std::lock_guard lock(shard.mutex);
-  shard.tat.insert_or_assign(std::string(key), tat_ms);
+  put(shard, key, tat_ms);
+}
+
+void Gcra::replace(const std::vector<std::pair<std::string, std::int64_t>>& entries) {
+  std::array<std::vector<const std::pair<std::string, std::int64_t>*>, kShards> by_shard;
+  if (limit_ > 0) {
+    for (const auto& entry : entries) by_shard[shard_index(entry.first)].push_back(&entry);
+  }
+  for (std::size_t i = 0; i < kShards; ++i) {
+    Shard& shard = shards_[i];
+    std::lock_guard lock(shard.mutex);
+    shard.tat.clear();
+    for (const auto* entry : by_shard[i]) put(shard, entry->first, entry->second);
+  }
 }
 
 }  // namespace gatehouse::guard

@@ -37,7 +37,14 @@ class Gcra {
 
   // For persistence and `throttle show`: the keys with state left at now_ms, and their TAT.
   std::vector<std::pair<std::string, std::int64_t>> snapshot(std::int64_t now_ms) const;
+  // The TAT of one key; nullopt when it carries no state.
+  std::optional<std::int64_t> tat(std::string_view key) const;
+  // Sets a key's TAT (from the state store). Within the memory bound: when the key's shard is
+  // full, the key closest to a clean slate makes room, unless that is this one.
   void restore(std::string_view key, std::int64_t tat_ms);
+  // Forgets every key, then restores `entries`; each shard changes in one step, so a concurrent
+  // check() sees a shard before or after, never empty in between.
+  void replace(const std::vector<std::pair<std::string, std::int64_t>>& entries);
   bool enabled() const noexcept { return limit_ > 0; }
 
  private:
@@ -47,6 +54,10 @@ class Gcra {
     util::StringMap<std::int64_t> tat;
   };
   Shard& shard_for(std::string_view key) const;
+  std::size_t shard_index(std::string_view key) const;
+  // Inserts or sets `key` in a locked shard, evicting the key closest to a clean slate when the
+  // shard is full (unless the new TAT is lower still: then nothing changes).
+  void put(Shard& shard, std::string_view key, std::int64_t tat_ms);
   RateDecision decide(std::int64_t tat, std::int64_t now_ms) const;
 
   int limit_;

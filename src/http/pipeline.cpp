@@ -65,11 +65,6 @@ std::optional<GuardRefusal> Guard::check(const Request& request) const {
   return std::nullopt;
 }
 
-void Guard::on_failed_login(std::string_view username, std::string_view address) noexcept {
-  failed_logins_.fetch_add(1, std::memory_order_relaxed);
-  util::diag().debug("failed login for \"{}\" from {}", username, address);
-}
-
 Response authn_response(const Outcome& outcome, const std::vector<std::string>& challenges) {
   Response r;
   switch (outcome.kind) {

@@ -36,19 +36,12 @@ struct GuardRefusal {
   Response response;
 };
 
-// Request-level checks before authentication. Throttling, CSRF and CORS plug in here.
+// Request-level checks before authentication: CSRF and CORS plug in here. Failed-login
+// throttling is not request-level (it needs the user name a credential names): the schemes
+// consult guard::FailedLoginLimiter (guard/failed_login.hpp) before they verify a secret.
 class Guard {
  public:
   std::optional<GuardRefusal> check(const Request& request) const;
-  // Every failed password or Digest verification, with the user it named and the client
-  // address: what the failed-login limiter counts. Thread-safe; never given a secret.
-  void on_failed_login(std::string_view username, std::string_view address) noexcept;
-  std::uint64_t failed_logins() const noexcept {
-    return failed_logins_.load(std::memory_order_relaxed);
-  }
-
- private:
-  std::atomic<std::uint64_t> failed_logins_{0};
 };
 
 // The one place that turns a failed authentication into HTTP.

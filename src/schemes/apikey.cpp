@@ -48,13 +48,14 @@ Parsed ApiKeyScheme::parse(const Request& request) const {
   return Parsed::absent();
 }
 
-void ApiKeyScheme::verify(Credentials credentials, const Request&, Completion<Outcome> done) const {
+void ApiKeyScheme::verify(Credentials credentials, const Request& request,
+                          Completion<Outcome> done) const {
   auto* key = std::get_if<ApiKeyCredentials>(&credentials);
   if (key == nullptr) {
     done(Outcome::fail(OutcomeKind::error, "apikey", "wrong_credentials", "internal error"));
     return;
   }
-  done(verifier_.verify(key->key.reveal(), "apikey"));
+  done(verifier_.authenticate(key->key.reveal(), "apikey", request.remote_address));
 }
 
 }  // namespace gatehouse::schemes

@@ -1,7 +1,8 @@
 #pragma once
 // API keys (SPEC §5): "Authorization: Apikey KEY", "X-API-Key: KEY", or "?api_key=KEY".
 // A present Authorization header is final: the query is consulted only when there is none
-// (and no X-API-Key), as in auth-adventures.
+// (and no X-API-Key), as in auth-adventures. Wrong keys count against the client address in the
+// failed-login limiter (auth::ApiKeyVerifier::authenticate).
 #include <string>
 
 #include "auth/api_key.hpp"

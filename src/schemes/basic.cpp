@@ -62,9 +62,11 @@ void BasicScheme::verify(Credentials credentials, const Request& request,
     done(Outcome::fail(OutcomeKind::error, "basic", "wrong_credentials", "internal error"));
     return;
   }
-  // An API key given as the password is checked as a key (fast, no slow hash), bound to the user.
+  // An API key given as the password is checked as a key (fast, no slow hash), bound to the user
+  // and throttled like the password it stands in for.
   if (api_keys_ != nullptr && api_keys_->knows(password->password.reveal())) {
-    done(api_keys_->verify(password->password.reveal(), "basic", password->username));
+    done(api_keys_->authenticate(password->password.reveal(), "basic", request.remote_address,
+                                 password->username));
     return;
   }
   passwords_.check(std::move(*password), "basic", std::string(request.remote_address),

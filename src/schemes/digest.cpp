@@ -55,11 +55,11 @@ Parsed parse_digest_credentials(std::string_view text) {
 
 DigestScheme::DigestScheme(DigestSettings settings, std::vector<StorePtr> chain,
                            const std::string& secret, const Clock& clock,
-                           auth::FailureListener on_failure)
+                           guard::FailedLoginLimiter* limiter)
     : settings_(std::move(settings)),
       chain_(std::move(chain)),
       clock_(clock),
-      on_failure_(std::move(on_failure)),
+      limiter_(limiter),
       nonces_(secret, settings_.realm, settings_.nonce_lifetime, clock),
       counters_(clock, settings_.nonce_lifetime),
       opaque_(digest_hex(DigestAlgorithm::sha256, secret +
@@ -107,6 +107,12 @@ Outcome DigestScheme::deny(std::string reason, std::string description) const {
   return Outcome::fail(OutcomeKind::denied, "digest", std::move(reason), std::move(description));
 }
 
+void DigestScheme::record_failure(std::string_view username, const Request& request) const {
+  if (limiter_ != nullptr) {
+    limiter_->record_failure(username, request.remote_address, clock_.now_ms());
+  }
+}
+
 Ha1Lookup DigestScheme::find_ha1(const DigestCredentials& c, DigestAlgorithm algorithm) const {
   for (const auto& store : chain_) {
     auto found = store->find_ha1(c.username, c.userhash, settings_.realm, ha1_algorithm(algorithm));
@@ -148,8 +154,18 @@ Outcome DigestScheme::check(const DigestCredentials& c, const Request& request) 
     return Outcome::fail(OutcomeKind::error, "digest", "store_error",
                          "credential store unavailable");
   }
-  if (found.status == LookupStatus::unknown_user) {
-    if (on_failure_) on_failure_(c.userhash ? "" : c.username, request.remote_address);
+  // The account's name when a store knows it; else the name as sent, or none for a userhash.
+  const bool known = found.status == LookupStatus::found;
+  const std::string_view counted_name = known        ? std::string_view(found.record.username)
+                                        : c.userhash ? std::string_view()
+                                                     : std::string_view(c.username);
+  if (limiter_ != nullptr) {
+    if (auto refused = limiter_->check(counted_name, request.remote_address, clock_.now_ms())) {
+      return refused->outcome("digest");
+    }
+  }
+  if (!known) {
+    record_failure(counted_name, request);
     return Outcome::fail(OutcomeKind::unknown_user, "digest", "unknown_user",
                          std::string(kBadLogin));
   }
@@ -158,7 +174,7 @@ Outcome DigestScheme::check(const DigestCredentials& c, const Request& request) 
   const std::string a2 = ha2(*algorithm, request.method, c.uri, *qop, request.body);
   const auto expected = response(*algorithm, session, c.nonce, c.nc, c.cnonce, c.qop, a2);
   if (!expected || !equal_hex(*expected, c.response.reveal())) {
-    if (on_failure_) on_failure_(rec.username, request.remote_address);
+    record_failure(rec.username, request);
     return deny("bad_response", std::string(kBadLogin));
   }
   // The response is right: only now may the nonce's state change (digest_replay.hpp).
@@ -175,7 +191,7 @@ Outcome DigestScheme::check(const DigestCredentials& c, const Request& request) 
     case NonceCounter::Verdict::accepted:
       break;
     case NonceCounter::Verdict::replayed:
-      if (on_failure_) on_failure_(rec.username, request.remote_address);
+      record_failure(rec.username, request);
       return deny("replayed_nc", "the Digest nonce count was already used (replay)");
     case NonceCounter::Verdict::stale:
       return Outcome::fail(OutcomeKind::stale, "digest", "stale_nonce",

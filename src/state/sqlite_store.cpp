@@ -76,7 +76,7 @@ CREATE TABLE signing_keys (
 );
 INSERT INTO meta(key, value) VALUES ('revocation_generation', 1), ('signing_keys_generation', 1);
 )sql",
-    // Tracker items (SPEC §9); next_ids remembers the largest id a class ever used, so the id of
+    // Tracker items (SPEC §9); tracker_ids remembers the largest id a class ever used, so the id of
     // an item that is gone is never given again.
     R"sql(
 CREATE TABLE tracker_items (
@@ -96,6 +96,12 @@ CREATE TABLE tracker_ids (
 );
 INSERT INTO meta(key, value) VALUES ('tracker_generation', 1);
 )sql",
+    // Failed-login throttle state (SPEC §10).
+    R"sql(
+CREATE TABLE throttle (key TEXT PRIMARY KEY, tat_ms INTEGER NOT NULL);
+CREATE INDEX throttle_tat ON throttle(tat_ms);
+INSERT INTO meta(key, value) VALUES ('throttle_generation', 1);
+)sql",
 };
 
 // The counters in `meta` that write_bumping() can bump.
@@ -103,6 +109,7 @@ constexpr const char* kGeneration = "generation";
 constexpr const char* kRevocationGeneration = "revocation_generation";
 constexpr const char* kSigningKeysGeneration = "signing_keys_generation";
 constexpr const char* kTrackerGeneration = "tracker_generation";
+constexpr const char* kThrottleGeneration = "throttle_generation";
 
 constexpr const char* kSessionColumns =
     "id, username, method, created, last_used, generation, rotated, access_jti, access_iat, "
@@ -587,6 +594,73 @@ class SqliteStore final : public StateStore {
 
   std::uint64_t signing_keys_generation() override { return counter(kSigningKeysGeneration); }
 
+  bool save_throttle(const std::vector<ThrottleRow>& rows,
+                     std::uint64_t expected_generation) override {
+    if (rows.empty()) return true;
+    return write_bumping(nullptr, [&] {
+      if (counter_locked(kThrottleGeneration) != expected_generation) return false;
+      Statement s(db_,
+                  "INSERT INTO throttle(key, tat_ms) VALUES (?, ?) "
+                  "ON CONFLICT(key) DO UPDATE SET tat_ms = max(tat_ms, excluded.tat_ms)");
+      for (const auto& row : rows) {
+        s.bind(1, row.key).bind(2, row.tat_ms);
+        s.step();
+        s.reset();
+      }
+      return true;
+    });
+  }
+
+  ThrottleTable load_throttle(std::int64_t now_ms) override {
+    std::lock_guard lock(mutex_);
+    // One read transaction: the rows and the generation come from the same snapshot.
+    exec("BEGIN");
+    try {
+      ThrottleTable table;
+      table.generation = counter_locked(kThrottleGeneration);
+      Statement s(db_, "SELECT key, tat_ms FROM throttle WHERE tat_ms > ? ORDER BY key");
+      s.bind(1, now_ms);
+      while (s.step()) table.rows.push_back({s.text(0), s.integer(1)});
+      exec("COMMIT");
+      return table;
+    } catch (...) {
+      exec_noexcept("ROLLBACK");
+      throw;
+    }
+  }
+
+  std::size_t delete_throttle(const std::vector<std::string>& keys) override {
+    return reset_throttle([&] {
+      Statement s(db_, "DELETE FROM throttle WHERE key = ?");
+      std::size_t deleted = 0;
+      for (const auto& key : keys) {
+        s.bind(1, key);
+        s.step();
+        deleted += static_cast<std::size_t>(sqlite3_changes(db_));
+        s.reset();
+      }
+      return deleted;
+    });
+  }
+
+  std::size_t clear_throttle() override {
+    return reset_throttle([&] {
+      exec("DELETE FROM throttle");
+      return static_cast<std::size_t>(sqlite3_changes(db_));
+    });
+  }
+
+  std::size_t delete_expired_throttle(std::int64_t now_ms) override {
+    return write_bumping(nullptr, [&] {
+      Statement s(db_, "DELETE FROM throttle WHERE tat_ms <= ?");
+      s.bind(1, now_ms);
+      s.step();
+      return static_cast<std::size_t>(sqlite3_changes(db_));
+    });
+  }
+
+  std::uint64_t throttle_generation() override { return counter(kThrottleGeneration); }
+
   std::uint64_t generation() override { return counter(kGeneration); }
 
   std::vector<TrackerItemRow> load_tracker_items(std::string_view tracker) override {
@@ -730,9 +804,25 @@ class SqliteStore final : public StateStore {
 
   std::uint64_t counter(const char* key) {
     std::lock_guard lock(mutex_);
+    return counter_locked(key);
+  }
+  // counter() for a caller that holds mutex_ (inside a transaction).
+  std::uint64_t counter_locked(const char* key) {
     Statement s(db_, "SELECT value FROM meta WHERE key = ?");
     s.bind(1, std::string_view(key));
     return s.step() ? static_cast<std::uint64_t>(s.integer(0)) : 0;
+  }
+
+  // A throttle reset: runs `body` (which returns how many rows it deleted) and bumps
+  // throttle_generation in the same transaction, whatever it deleted.
+  template <class F>
+  std::size_t reset_throttle(F&& body) {
+    std::size_t deleted = 0;
+    write_bumping(kThrottleGeneration, [&] {
+      deleted = body();
+      return true;
+    });
+    return deleted;
   }
 
   template <class F>

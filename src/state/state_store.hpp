@@ -81,13 +81,27 @@ struct SigningKeyRow {
 };
 
 // One item of a tracker class (SPEC §9). `values` is a JSON object of the item's properties in
-// their stored forms (src/tracker/values.hpp); `version` grows with every change.
+// their stored forms (src/tracker/tracker.hpp, Item); `version` grows with every change.
 struct TrackerItemRow {
   std::string klass;
   std::int64_t id = 0;
   std::string values;
   bool retired = false;
   std::int64_t version = 1;
+};
+
+// One failed-login limiter key ("user:NAME" or "addr:ADDRESS", guard/failed_login.hpp) and its
+// GCRA theoretical arrival time in unix milliseconds: the key is clean again once tat_ms passes.
+struct ThrottleRow {
+  std::string key;
+  std::int64_t tat_ms = 0;
+  bool operator==(const ThrottleRow&) const = default;
+};
+
+// The live throttle rows and the throttle_generation() they were read at, read together.
+struct ThrottleTable {
+  std::uint64_t generation = 0;
+  std::vector<ThrottleRow> rows;  // sorted by key
 };
 
 class StateStore {
@@ -172,6 +186,26 @@ class StateStore {
   virtual bool update_tracker_item(std::string_view tracker, const TrackerItemRow& item) = 0;
   // Changes whenever any tracker item changes, from any process sharing the store.
   virtual std::uint64_t tracker_generation() = 0;
+
+  // Failed-login throttle state. Servers flush what they counted; an operator's reset deletes
+  // rows and bumps throttle_generation(), and servers that see it change reload the table.
+  //
+  // Upserts `rows`, keeping for each key the later of the stored and the given TAT (so
+  // instances never lower each other's counts), but only while throttle_generation() is still
+  // `expected_generation`: otherwise writes nothing and returns false, so a flush racing a reset
+  // cannot bring the reset keys back. True (and nothing written) for no rows.
+  virtual bool save_throttle(const std::vector<ThrottleRow>& rows,
+                             std::uint64_t expected_generation) = 0;
+  // Rows with tat_ms > now_ms, and the generation, from one consistent read.
+  virtual ThrottleTable load_throttle(std::int64_t now_ms) = 0;
+  // Resets: delete these keys (or every key) and return how many rows went. Both always bump
+  // throttle_generation(), even when no row matched: a server may hold the key unflushed.
+  virtual std::size_t delete_throttle(const std::vector<std::string>& keys) = 0;
+  virtual std::size_t clear_throttle() = 0;
+  // Housekeeping: deletes rows with tat_ms <= now_ms (clean slates); not a reset, no bump.
+  virtual std::size_t delete_expired_throttle(std::int64_t now_ms) = 0;
+  // Changes whenever a reset deletes throttle rows, from any process sharing the store.
+  virtual std::uint64_t throttle_generation() = 0;
 
   // Changes whenever users or API keys change, from any process sharing the store.
   virtual std::uint64_t generation() = 0;

@@ -29,13 +29,21 @@ def run_cli(args, data_dir=None, stdin=None, config=None, check=True):
     return proc
 
 
+# Failed-login limits that suites not about throttling never reach: they share one server per
+# class and log in wrongly on purpose. test_throttle.py passes guard=None (the real defaults) or
+# its own [guard] table.
+RELAXED_GUARD = "[guard]\nfailed_login_limit = 100000\naddress_failed_login_limit = 100000\n"
+
+
 class Server:
     """A running `gatehouse serve` on 127.0.0.1:<free port>; use as a context manager."""
 
-    def __init__(self, config_text=None, demo=True, extra_args=(), data_dir=None):
+    def __init__(self, config_text=None, demo=True, extra_args=(), data_dir=None, guard=RELAXED_GUARD):
         self.tmp = tempfile.mkdtemp(prefix="gatehouse-it-")
         self.data_dir = data_dir or os.path.join(self.tmp, "data")
         self.config_path = None
+        if guard is not None and "[guard]" not in (config_text or ""):
+            config_text = (config_text or "") + "\n" + guard
         if config_text is not None:
             self.config_path = os.path.join(self.tmp, "gatehouse.toml")
             with open(self.config_path, "w") as f:

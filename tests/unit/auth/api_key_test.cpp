@@ -1,5 +1,5 @@
-// API keys (SPEC §5, §6): the gh_<id>_<secret> shape, generation, and verification against
-// stores that can find keys.
+// API keys (SPEC §5, §6): the gh_<id>_<secret> shape, generation, verification against
+// stores that can find keys, and failed-login throttling of key logins (SPEC §10).
 #include "auth/api_key.hpp"
 
 #include <gtest/gtest.h>
@@ -309,6 +309,74 @@ TEST_F(ApiKeyVerifierTest, NoStoresMeansDisabledAndDenied) {
   EXPECT_FALSE(none.enabled());
   EXPECT_TRUE(verifier_.enabled());
   EXPECT_EQ(none.verify(kKey, "apikey").kind, OutcomeKind::denied);
+}
+
+// ---- throttling (SPEC §10) ------------------------------------------------------------------
+
+class ApiKeyThrottleTest : public ApiKeyVerifierTest {
+ protected:
+  static guard::ThrottleLimits limits() {
+    guard::ThrottleLimits l;
+    l.user_limit = 4;
+    l.address_limit = 5;
+    return l;
+  }
+  std::vector<std::string> counted_keys() const {
+    std::vector<std::string> keys;
+    for (const auto& [key, tat] : limiter_.snapshot(clock_.now_ms())) keys.push_back(key);
+    return keys;
+  }
+  guard::FailedLoginLimiter limiter_{limits()};
+  ApiKeyVerifier throttled_{{store_}, clock_, &limiter_};
+};
+
+TEST_F(ApiKeyThrottleTest, WrongAndUnknownKeysCountAgainstTheAddressOnly) {
+  const std::string key = store_->add("demo");
+  for (int i = 0; i < 2; ++i) {  // four failures, one below the address limit of 5
+    EXPECT_EQ(throttled_.authenticate(with_other_secret(key), "apikey", "198.51.100.9").reason,
+              "bad_secret");
+    EXPECT_EQ(throttled_.authenticate(kKey, "apikey", "198.51.100.9").reason, "unknown_key");
+  }
+  EXPECT_EQ(counted_keys(), (std::vector<std::string>{"addr:198.51.100.9"}))
+      << "a key names no trustworthy user: the owner is not locked by strangers";
+  EXPECT_EQ(throttled_.authenticate(key, "apikey", "198.51.100.9").kind, OutcomeKind::granted);
+  EXPECT_EQ(throttled_.authenticate(kKey, "apikey", "198.51.100.9").kind, OutcomeKind::denied);
+  // Five failures: the address is refused, even with the right key, before any lookup.
+  const int lookups = store_->lookups;
+  const Outcome o = throttled_.authenticate(key, "apikey", "198.51.100.9");
+  ASSERT_EQ(o.kind, OutcomeKind::throttled) << o.reason;
+  EXPECT_EQ(o.reason, "address_throttled");
+  EXPECT_EQ(o.scheme, "apikey");
+  EXPECT_EQ(o.retry_after, 120);  // 600 s / 5
+  EXPECT_EQ(store_->lookups, lookups);
+  // The owner, from another address, is not affected.
+  EXPECT_EQ(throttled_.authenticate(key, "apikey", "203.0.113.5").kind, OutcomeKind::granted);
+}
+
+TEST_F(ApiKeyThrottleTest, RevokedAndExpiredKeysAreNotGuesses) {
+  const std::string revoked = store_->add("demo", {"User"}, std::nullopt, /*usable=*/false);
+  const std::string expired = store_->add("demo", {"User"}, clock_.now_s() - 1);
+  EXPECT_EQ(throttled_.authenticate(revoked, "apikey", "198.51.100.9").reason, "revoked");
+  EXPECT_EQ(throttled_.authenticate(expired, "apikey", "198.51.100.9").reason, "expired");
+  EXPECT_EQ(limiter_.failures(), 0u);
+}
+
+TEST_F(ApiKeyThrottleTest, KeyAsABasicPasswordCountsAgainstTheNamedUserToo) {
+  const std::string bobs = store_->add("bob");
+  EXPECT_EQ(throttled_.authenticate(bobs, "basic", "198.51.100.9", "alice").reason,
+            "key_owner_mismatch");
+  EXPECT_EQ(counted_keys(), (std::vector<std::string>{"addr:198.51.100.9", "user:alice"}));
+  for (int i = 0; i < 3; ++i) throttled_.authenticate(bobs, "basic", "203.0.113.5", "alice");
+  const std::string alices = store_->add("alice");
+  EXPECT_EQ(throttled_.authenticate(alices, "basic", "192.0.2.1", "alice").kind,
+            OutcomeKind::throttled)
+      << "alice is locked, whichever of her secrets comes next";
+}
+
+TEST_F(ApiKeyThrottleTest, UnthrottledVerifyCountsNothing) {
+  for (int i = 0; i < 10; ++i)
+    EXPECT_EQ(throttled_.verify(kKey, "apikey").kind, OutcomeKind::denied);
+  EXPECT_EQ(limiter_.failures(), 0u);
 }
 
 }  // namespace

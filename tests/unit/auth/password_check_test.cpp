@@ -1,6 +1,7 @@
 // The password chain (SPEC §5): the first store that knows the user decides, unknown_user moves
 // on, errors stop; the verified-credential cache answers on the calling thread; a full worker
-// pool answers busy; failures are reported to the listener.
+// pool answers busy; failures are counted by the failed-login limiter, which refuses a locked
+// user or address before any hash runs (SPEC §10).
 #include "auth/password_check.hpp"
 
 #include <gtest/gtest.h>
@@ -86,11 +87,6 @@ class Blocker {
   bool released_ = false;
 };
 
-struct Failure {
-  std::string user, address;
-  bool operator==(const Failure&) const = default;
-};
-
 class PasswordCheckTest : public ::testing::Test {
  protected:
   std::shared_ptr<PlainStore> first_ = std::make_shared<PlainStore>("first");
@@ -98,20 +94,26 @@ class PasswordCheckTest : public ::testing::Test {
   FakeClock clock_;
   WorkerPool pool_{1, 1};
   CredentialCache cache_{"cache-secret", 60'000, 1000, clock_};
-  std::mutex failures_mutex_;
-  std::vector<Failure> failures_;
-  PasswordCheck check_{{first_, second_},
-                       pool_,
-                       cache_,
-                       clock_,
-                       [this](std::string_view user, std::string_view address) {
-                         std::lock_guard lock(failures_mutex_);
-                         failures_.push_back({std::string(user), std::string(address)});
-                       }};
+  // Roundup's defaults: 4 failed logins per user per 600 s; 100 per address.
+  guard::FailedLoginLimiter limiter_{guard::ThrottleLimits{}};
+  PasswordCheck check_{{first_, second_}, pool_, cache_, clock_, &limiter_};
 
-  std::vector<Failure> failures() {
-    std::lock_guard lock(failures_mutex_);
-    return failures_;
+  // The limiter keys that have failures counted against them.
+  std::vector<std::string> counted_keys() {
+    std::vector<std::string> keys;
+    for (const auto& [key, tat] : limiter_.snapshot(clock_.now_ms())) keys.push_back(key);
+    return keys;
+  }
+
+  // Runs a check with `checker` and waits for its completion.
+  Outcome run_with(const PasswordCheck& checker, const std::string& user,
+                   const std::string& password, const std::string& address) {
+    auto result = std::make_shared<std::promise<Outcome>>();
+    auto future = result->get_future();
+    checker.check(PasswordCredentials{user, Secret(password)}, "basic", address,
+                  [result](Outcome o) { result->set_value(std::move(o)); });
+    EXPECT_EQ(future.wait_for(30s), std::future_status::ready);
+    return future.get();
   }
 
   // Runs a check and waits for its completion (on whichever thread it comes).
@@ -173,7 +175,7 @@ TEST_F(PasswordCheckTest, RightPasswordIsGranted) {
   EXPECT_EQ(o.identity->scheme, "basic");
   EXPECT_EQ(o.identity->store, "first");
   EXPECT_EQ(o.identity->auth_time, clock_.now_s());
-  EXPECT_TRUE(failures().empty());
+  EXPECT_EQ(limiter_.failures(), 0u);
 }
 
 TEST_F(PasswordCheckTest, WrongPasswordIsDenied) {
@@ -213,7 +215,7 @@ TEST_F(PasswordCheckTest, UserNoStoreKnowsIsUnknownUser) {
   EXPECT_EQ(o.identity, nullptr);
   EXPECT_EQ(first_->lookups.load(), 1);
   EXPECT_EQ(second_->lookups.load(), 1);
-  EXPECT_EQ(failures(), (std::vector<Failure>{{"nobody", "198.51.100.4"}}));
+  EXPECT_EQ(counted_keys(), (std::vector<std::string>{"addr:198.51.100.4", "user:nobody"}));
 }
 
 TEST_F(PasswordCheckTest, EmptyChainKnowsNobody) {
@@ -313,7 +315,7 @@ TEST_F(PasswordCheckTest, FullPoolAnswersBusyAtOnce) {
   const Outcome unknown = run_synchronously("nobody", "pw");
   EXPECT_EQ(unknown.kind, OutcomeKind::busy);
   EXPECT_GE(unknown.retry_after, 1);
-  EXPECT_TRUE(failures().empty()) << "busy is not a failed login";
+  EXPECT_EQ(limiter_.failures(), 0u) << "busy is not a failed login";
 }
 
 TEST_F(PasswordCheckTest, WorksAgainOnceThePoolHasRoom) {
@@ -325,21 +327,23 @@ TEST_F(PasswordCheckTest, WorksAgainOnceThePoolHasRoom) {
   EXPECT_EQ(run("demo", "pw").kind, OutcomeKind::granted);
 }
 
-TEST_F(PasswordCheckTest, FailureListenerHearsWrongPasswordsWithUserAndAddress) {
+TEST_F(PasswordCheckTest, WrongPasswordsAndUnknownUsersCountAgainstUserAndAddress) {
   first_->user("demo", "pw");
   EXPECT_EQ(run("demo", "bad", "198.51.100.4").kind, OutcomeKind::denied);
   EXPECT_EQ(run("demo", "pw", "198.51.100.5").kind, OutcomeKind::granted);
   EXPECT_EQ(run("ghost", "x", "2001:db8::1").kind, OutcomeKind::unknown_user);
-  EXPECT_EQ(failures(), (std::vector<Failure>{{"demo", "198.51.100.4"}, {"ghost", "2001:db8::1"}}));
+  EXPECT_EQ(limiter_.failures(), 2u);
+  EXPECT_EQ(counted_keys(), (std::vector<std::string>{"addr:198.51.100.4", "addr:2001:db8::/64",
+                                                      "user:demo", "user:ghost"}));
 }
 
-TEST_F(PasswordCheckTest, FailureListenerHearsDisabledUsers) {
+TEST_F(PasswordCheckTest, DisabledUsersCountAsFailures) {
   first_->user("demo", "pw", {"User"}, /*disabled=*/true);
   EXPECT_EQ(run("demo", "pw", "198.51.100.4").kind, OutcomeKind::denied);
-  EXPECT_EQ(failures(), (std::vector<Failure>{{"demo", "198.51.100.4"}}));
+  EXPECT_EQ(counted_keys(), (std::vector<std::string>{"addr:198.51.100.4", "user:demo"}));
 }
 
-TEST_F(PasswordCheckTest, NoListenerIsFine) {
+TEST_F(PasswordCheckTest, NoLimiterIsFine) {
   first_->user("demo", "pw");
   PasswordCheck quiet({first_}, pool_, cache_, clock_);
   std::promise<Outcome> result;
@@ -354,6 +358,100 @@ TEST_F(PasswordCheckTest, ChainIsKeptInOrder) {
   ASSERT_EQ(check_.chain().size(), 2u);
   EXPECT_EQ(check_.chain()[0]->name(), "first");
   EXPECT_EQ(check_.chain()[1]->name(), "second");
+}
+
+// ---- failed-login throttling (SPEC §10) ----------------------------------------------------
+
+const std::string* header_of(const Outcome& o, std::string_view name) {
+  for (const auto& [k, v] : o.response_headers) {
+    if (k == name) return &v;
+  }
+  return nullptr;
+}
+
+TEST_F(PasswordCheckTest, LockedUserIsRefusedWithTheRightPasswordAndNoHashRuns) {
+  first_->user("demo", "pw");
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(run("demo", "bad").kind, OutcomeKind::denied) << i;
+  // With the pool full, anything that needed a hash would answer busy: a throttled answer,
+  // given on this thread before check() returns, shows that no hash was queued or run.
+  const auto full = fill_pool();
+  const Outcome o = run_synchronously("demo", "pw");
+  ASSERT_EQ(o.kind, OutcomeKind::throttled) << o.reason;
+  EXPECT_EQ(o.identity, nullptr);
+  EXPECT_EQ(o.scheme, "basic");
+  EXPECT_EQ(o.reason, "user_throttled");
+  EXPECT_EQ(o.retry_after, 150);  // one emission interval: 600 s / 4
+  EXPECT_EQ(o.description, "Logins occurring too fast. Please wait: 150 seconds.");
+  ASSERT_NE(header_of(o, "X-RateLimit-Limit"), nullptr);
+  EXPECT_EQ(*header_of(o, "X-RateLimit-Limit"), "4");
+  EXPECT_EQ(*header_of(o, "X-RateLimit-Remaining"), "0");
+  EXPECT_EQ(*header_of(o, "X-RateLimit-Reset"), "600");
+  EXPECT_EQ(*header_of(o, "X-RateLimit-Limit-Period"), "600");
+  EXPECT_EQ(pool_.queued(), pool_.capacity());
+  EXPECT_EQ(limiter_.failures(), 4u) << "a refused attempt is not a failure";
+  EXPECT_EQ(limiter_.refusals(), 1u);
+}
+
+TEST_F(PasswordCheckTest, CachedRightPasswordIsRefusedWhileTheUserIsLocked) {
+  first_->user("demo", "pw");
+  ASSERT_EQ(run("demo", "pw").kind, OutcomeKind::granted);  // now in the credential cache
+  for (int i = 0; i < 4; ++i) run("demo", "bad");
+  const Outcome o = run_synchronously("demo", "pw");
+  EXPECT_EQ(o.kind, OutcomeKind::throttled) << o.reason;
+  EXPECT_EQ(cache_.size(), 1u) << "the cached success is still there, just not honoured";
+}
+
+TEST_F(PasswordCheckTest, UnknownUserIsLockedToo) {
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(run("ghost", "x").kind, OutcomeKind::unknown_user);
+  const auto full = fill_pool();  // the dummy hash is not run either
+  EXPECT_EQ(run_synchronously("ghost", "x").kind, OutcomeKind::throttled);
+}
+
+TEST_F(PasswordCheckTest, ASuccessDoesNotResetTheCount) {
+  first_->user("demo", "pw");
+  for (int i = 0; i < 3; ++i) run("demo", "bad");
+  EXPECT_EQ(run("demo", "pw").kind, OutcomeKind::granted);
+  EXPECT_EQ(run("demo", "bad").kind, OutcomeKind::denied);  // the fourth failure
+  EXPECT_EQ(run("demo", "pw").kind, OutcomeKind::throttled);
+}
+
+TEST_F(PasswordCheckTest, LockEndsAfterOneEmissionInterval) {
+  first_->user("demo", "pw");
+  for (int i = 0; i < 4; ++i) run("demo", "bad");
+  clock_.advance(149s);
+  EXPECT_EQ(run("demo", "pw").kind, OutcomeKind::throttled);
+  clock_.advance(1s);
+  EXPECT_EQ(run("demo", "pw").kind, OutcomeKind::granted);
+}
+
+TEST_F(PasswordCheckTest, OneLockedUserLeavesOthersAlone) {
+  first_->user("demo", "pw").user("carol", "pw");
+  for (int i = 0; i < 4; ++i) run("demo", "bad");
+  EXPECT_EQ(run("carol", "pw").kind, OutcomeKind::granted);
+  EXPECT_EQ(run("demo", "pw", "192.0.2.200").kind, OutcomeKind::throttled)
+      << "the user limit holds from any address";
+}
+
+TEST_F(PasswordCheckTest, AddressOverItsLimitIsRefusedForEveryName) {
+  guard::ThrottleLimits limits;
+  limits.user_limit = 4;
+  limits.address_limit = 6;
+  guard::FailedLoginLimiter limiter(limits);
+  const PasswordCheck checker({first_}, pool_, cache_, clock_, &limiter);
+  first_->user("alice", "a-pw").user("bob", "b-pw").user("carol", "c-pw");
+  const std::string sprayer = "::ffff:198.51.100.66";  // IPv4-mapped: the same as 198.51.100.66
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(run_with(checker, "alice", "guess", sprayer).kind, OutcomeKind::denied);
+    EXPECT_EQ(run_with(checker, "bob", "guess", "198.51.100.66").kind, OutcomeKind::denied);
+  }
+  // Neither name reached 4, but the address reached 6: carol's right password is refused there.
+  const Outcome o = run_with(checker, "carol", "c-pw", "198.51.100.66");
+  ASSERT_EQ(o.kind, OutcomeKind::throttled);
+  EXPECT_EQ(o.reason, "address_throttled");
+  EXPECT_EQ(*header_of(o, "X-RateLimit-Limit"), "6");
+  // From elsewhere carol (and alice, with 3 failures) still get in.
+  EXPECT_EQ(run_with(checker, "carol", "c-pw", "203.0.113.1").kind, OutcomeKind::granted);
+  EXPECT_EQ(run_with(checker, "alice", "a-pw", "203.0.113.1").kind, OutcomeKind::granted);
 }
 
 }  // namespace

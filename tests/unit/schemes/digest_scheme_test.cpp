@@ -1,7 +1,8 @@
 // HTTP Digest (RFC 7616) end to end inside the scheme: DigestScheme with a StaticStore of
 // {PLAIN} users and a FakeClock, fed hand-built Requests whose Authorization headers are computed
 // here with the digest_compute functions (the client side). Covers the grants for every
-// algorithm and qop, Authentication-Info, nonce lifetime, replay, and the attacks of the issue.
+// algorithm and qop, Authentication-Info, nonce lifetime, replay, the attacks of the issue, and
+// failed-login throttling (SPEC §10).
 #include "schemes/digest.hpp"
 
 #include <gtest/gtest.h>
@@ -162,17 +163,31 @@ Outcome verify_sync(const DigestScheme& scheme, const Request& request) {
   return result ? std::move(*result) : Outcome{};
 }
 
+// Limits no test of the protocol reaches; the throttling tests bring their own.
+guard::ThrottleLimits roomy_limits() {
+  guard::ThrottleLimits l;
+  l.user_limit = 1000;
+  l.address_limit = 1000;
+  return l;
+}
+
 class DigestSchemeTest : public ::testing::Test {
  protected:
   FakeClock clock;
   StorePtr store = std::make_shared<stores::StaticStore>(users());
-  std::vector<std::string> failures;
+  guard::FailedLoginLimiter limiter{roomy_limits()};
 
   std::unique_ptr<DigestScheme> make(DigestSettings s = settings(),
                                      const std::string& secret = kSecret) {
-    return std::make_unique<DigestScheme>(
-        std::move(s), std::vector<StorePtr>{store}, secret, clock,
-        [this](std::string_view user, std::string_view) { failures.emplace_back(user); });
+    return std::make_unique<DigestScheme>(std::move(s), std::vector<StorePtr>{store}, secret, clock,
+                                          &limiter);
+  }
+
+  // The limiter keys that have failures counted against them.
+  std::vector<std::string> counted_keys() const {
+    std::vector<std::string> keys;
+    for (const auto& [key, tat] : limiter.snapshot(clock.now_ms())) keys.push_back(key);
+    return keys;
   }
 
   // The challenge the scheme offers for `algorithm`.
@@ -234,7 +249,7 @@ TEST_F(DigestSchemeTest, GrantsEveryAlgorithmWithQopAuth) {
     EXPECT_EQ(o.identity->roles, std::vector<std::string>{"User"});
     EXPECT_EQ(o.scheme, "digest");
   }
-  EXPECT_TRUE(failures.empty());
+  EXPECT_EQ(limiter.failures(), 0u);
 }
 
 TEST_F(DigestSchemeTest, GrantsEveryAlgorithmWithQopAuthIntOverTheBody) {
@@ -375,7 +390,8 @@ TEST_F(DigestSchemeTest, WrongPasswordIsDenied) {
     EXPECT_EQ(o.reason, "bad_response");
     EXPECT_FALSE(o.identity);
   }
-  EXPECT_EQ(failures, (std::vector<std::string>{"demo", "demo"}));
+  EXPECT_EQ(limiter.failures(), 2u);
+  EXPECT_EQ(counted_keys(), (std::vector<std::string>{"addr:192.0.2.7", "user:demo"}));
 }
 
 TEST_F(DigestSchemeTest, UnknownUserIsUnknownUser) {
@@ -793,6 +809,85 @@ TEST_F(DigestSchemeTest, ConstructionRefusesUnusableSettings) {
   EXPECT_THROW(DigestScheme(settings({DigestAlgorithm::md5}, {}), {store}, kSecret, clock),
                std::invalid_argument);
   EXPECT_THROW(DigestScheme(settings(), {store}, "short", clock), std::invalid_argument);
+}
+
+// ---- failed-login throttling (SPEC §10) ----------------------------------------------------
+
+class DigestThrottleTest : public DigestSchemeTest {
+ protected:
+  static guard::ThrottleLimits limits() {
+    guard::ThrottleLimits l;  // Roundup's 4 per 600 s per user
+    l.address_limit = 6;
+    return l;
+  }
+  std::unique_ptr<DigestScheme> make_throttled(DigestSettings s = settings()) {
+    return std::make_unique<DigestScheme>(std::move(s), std::vector<StorePtr>{store}, kSecret,
+                                          clock, &limiter_defaults);
+  }
+  // A client with a fresh nonce and a fresh nc, so no failure below is a replay.
+  static ClientSide fresh(const DigestScheme& scheme, std::string user, std::string password) {
+    ClientSide c = client_for(scheme, DigestAlgorithm::sha256);
+    c.user = std::move(user);
+    c.password = std::move(password);
+    return c;
+  }
+  guard::FailedLoginLimiter limiter_defaults{limits()};
+};
+
+TEST_F(DigestThrottleTest, WrongResponsesLockTheUserAndTheRightOneIsThenRefused) {
+  const auto scheme = make_throttled();
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(send(*scheme, fresh(*scheme, "demo", "wrong")).kind, OutcomeKind::denied) << i;
+  }
+  const Outcome o = send(*scheme, fresh(*scheme, "demo", "demo"));
+  ASSERT_EQ(o.kind, OutcomeKind::throttled) << describe(o);
+  EXPECT_EQ(o.scheme, "digest");
+  EXPECT_EQ(o.reason, "user_throttled");
+  EXPECT_EQ(o.retry_after, 150);
+  EXPECT_FALSE(o.finalize) << "no Authentication-Info for a refused login";
+  EXPECT_EQ(limiter_defaults.failures(), 4u);
+  // Another user is fine; after one emission interval demo is let in again.
+  ClientSide admin = fresh(*scheme, "admin", "s3cret: with colon");
+  EXPECT_EQ(send(*scheme, admin).kind, OutcomeKind::granted);
+  clock.advance(150s);
+  EXPECT_EQ(send(*scheme, fresh(*scheme, "demo", "demo")).kind, OutcomeKind::granted);
+}
+
+TEST_F(DigestThrottleTest, UnknownUsersCountAndAreLockedByName) {
+  const auto scheme = make_throttled();
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(send(*scheme, fresh(*scheme, "Nobody", "x")).kind, OutcomeKind::unknown_user);
+  }
+  // The name is counted as the schemes normalize it (RFC 8265 case mapping).
+  EXPECT_EQ(send(*scheme, fresh(*scheme, "nobody", "x")).kind, OutcomeKind::throttled);
+}
+
+TEST_F(DigestThrottleTest, ReplayCountsAsAFailure) {
+  const auto scheme = make_throttled();
+  const ClientSide c = fresh(*scheme, "demo", "demo");
+  ASSERT_EQ(send(*scheme, c).kind, OutcomeKind::granted);
+  EXPECT_EQ(send(*scheme, c).reason, "replayed_nc");
+  EXPECT_EQ(limiter_defaults.failures(), 1u);
+}
+
+TEST_F(DigestThrottleTest, UnmatchedUserhashCountsAgainstTheAddressOnly) {
+  DigestSettings s = settings({DigestAlgorithm::sha256});
+  s.userhash = true;
+  const auto scheme = make_throttled(s);
+  for (int i = 0; i < 6; ++i) {
+    ClientSide c = fresh(*scheme, "nobody-" + std::to_string(i), "x");
+    c.userhash = true;
+    EXPECT_EQ(send(*scheme, c).kind, OutcomeKind::unknown_user) << i;
+  }
+  std::vector<std::string> keys;
+  for (const auto& [key, tat] : limiter_defaults.snapshot(clock.now_ms())) keys.push_back(key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"addr:192.0.2.7"}));
+  // The address is now over its limit: a right userhash login from it is refused.
+  ClientSide c = fresh(*scheme, "demo", "demo");
+  c.userhash = true;
+  const Outcome o = send(*scheme, c);
+  EXPECT_EQ(o.kind, OutcomeKind::throttled) << describe(o);
+  EXPECT_EQ(o.reason, "address_throttled");
 }
 
 }  // namespace

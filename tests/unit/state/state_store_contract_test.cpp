@@ -1,5 +1,6 @@
 // The StateStore contract (state/state_store.hpp), run on every backend listed in backends():
-// users, API keys, sessions, signing keys, the generation counters, the server secret, and several
+// users, API keys, sessions, signing keys, failed-login throttle rows, the generation counters,
+// the server secret, and several
 // connections ("two processes") writing to one store at once. The SQLite-only cases (files,
 // modes, URLs, schema migration) follow.
 #include <gtest/gtest.h>
@@ -1018,6 +1019,95 @@ TEST_P(StateStoreContract, SigningKeysGenerationChangesWhenKeysChange) {
   EXPECT_EQ(kids_of(store_->list_signing_keys()), (std::vector<std::string>{"k3", "k2"}));
 }
 
+// ---- failed-login throttle rows ----------------------------------------------------------------
+
+TEST_P(StateStoreContract, ThrottleRowsRoundTripLiveOnesOnlySortedByKey) {
+  const auto g = store_->throttle_generation();
+  EXPECT_TRUE(store_->load_throttle(0).rows.empty());
+  ASSERT_TRUE(store_->save_throttle(
+      {{"user:demo", 2'000}, {"addr:192.0.2.1", 3'000}, {"user:gone", 1'000}}, g));
+  const ThrottleTable table = store_->load_throttle(1'000);
+  EXPECT_EQ(table.generation, g);
+  EXPECT_EQ(table.rows, (std::vector<ThrottleRow>{{"addr:192.0.2.1", 3'000}, {"user:demo", 2'000}}))
+      << "a row whose TAT has passed is a clean slate, not returned";
+  EXPECT_EQ(store_->throttle_generation(), g) << "saving counts is not a reset";
+  EXPECT_TRUE(store_->save_throttle({}, g + 100)) << "nothing to write";
+}
+
+TEST_P(StateStoreContract, ThrottleSaveKeepsTheLaterTat) {
+  const auto g = store_->throttle_generation();
+  ASSERT_TRUE(store_->save_throttle({{"user:demo", 5'000}}, g));
+  ASSERT_TRUE(store_->save_throttle({{"user:demo", 4'000}}, g));  // another instance, behind
+  EXPECT_EQ(store_->load_throttle(0).rows, (std::vector<ThrottleRow>{{"user:demo", 5'000}}));
+  ASSERT_TRUE(store_->save_throttle({{"user:demo", 6'000}}, g));
+  EXPECT_EQ(store_->load_throttle(0).rows, (std::vector<ThrottleRow>{{"user:demo", 6'000}}));
+}
+
+TEST_P(StateStoreContract, ThrottleSaveAfterAResetItDidNotSeeWritesNothing) {
+  const auto g = store_->throttle_generation();
+  ASSERT_TRUE(store_->save_throttle({{"user:demo", 5'000}, {"user:carol", 5'000}}, g));
+  const auto operator_side = open();  // `gatehouse throttle reset demo` in another process
+  EXPECT_EQ(operator_side->delete_throttle({"user:demo"}), 1u);
+  EXPECT_NE(store_->throttle_generation(), g);
+  // A server still at g flushes counts it made before it saw the reset: refused, all of them.
+  EXPECT_FALSE(store_->save_throttle({{"user:demo", 9'000}, {"user:eve", 9'000}}, g));
+  EXPECT_EQ(store_->load_throttle(0).rows, (std::vector<ThrottleRow>{{"user:carol", 5'000}}));
+  const ThrottleTable table = store_->load_throttle(0);
+  EXPECT_TRUE(store_->save_throttle({{"user:demo", 9'000}}, table.generation));
+  EXPECT_EQ(store_->load_throttle(0).rows,
+            (std::vector<ThrottleRow>{{"user:carol", 5'000}, {"user:demo", 9'000}}));
+}
+
+TEST_P(StateStoreContract, ThrottleResetsAlwaysBumpTheGeneration) {
+  auto last = store_->throttle_generation();
+  const auto expect_bumped = [&](const char* what) {
+    const auto now = store_->throttle_generation();
+    EXPECT_NE(now, last) << what;
+    last = now;
+  };
+  ASSERT_TRUE(
+      store_->save_throttle({{"user:a", 5'000}, {"user:b", 5'000}, {"addr:x", 5'000}}, last));
+  EXPECT_EQ(store_->delete_throttle({"user:a", "user:nobody"}), 1u);
+  expect_bumped("delete of one present and one absent key");
+  EXPECT_EQ(store_->delete_throttle({"user:nobody"}), 0u);
+  expect_bumped("delete of an absent key: a server may hold it unflushed");
+  EXPECT_EQ(store_->clear_throttle(), 2u);
+  expect_bumped("clear");
+  EXPECT_TRUE(store_->load_throttle(0).rows.empty());
+  EXPECT_EQ(store_->clear_throttle(), 0u);
+  expect_bumped("clear of an empty table");
+  // Other counters do not move with throttle resets, nor the throttle one with theirs.
+  const auto users = store_->generation();
+  const auto revocations = store_->revocation_generation();
+  store_->clear_throttle();
+  EXPECT_EQ(store_->generation(), users);
+  EXPECT_EQ(store_->revocation_generation(), revocations);
+  last = store_->throttle_generation();
+  ASSERT_TRUE(store_->add_user(user("demo")));
+  EXPECT_EQ(store_->throttle_generation(), last);
+}
+
+TEST_P(StateStoreContract, ThrottleExpiredRowsAreDeletedWithoutAReset) {
+  const auto g = store_->throttle_generation();
+  ASSERT_TRUE(
+      store_->save_throttle({{"user:old", 1'000}, {"user:edge", 2'000}, {"user:live", 3'000}}, g));
+  EXPECT_EQ(store_->delete_expired_throttle(2'000), 2u);
+  EXPECT_EQ(store_->throttle_generation(), g);
+  EXPECT_EQ(store_->load_throttle(0).rows, (std::vector<ThrottleRow>{{"user:live", 3'000}}));
+}
+
+TEST_P(StateStoreContract, ThrottleRowsSurviveReopenAndAreSharedAcrossConnections) {
+  ASSERT_TRUE(store_->save_throttle({{"user:demo", 5'000}}, store_->throttle_generation()));
+  store_.reset();
+  store_ = open();
+  const auto other = open();
+  EXPECT_EQ(other->load_throttle(0).rows, (std::vector<ThrottleRow>{{"user:demo", 5'000}}));
+  EXPECT_EQ(other->throttle_generation(), store_->throttle_generation());
+  other->clear_throttle();
+  EXPECT_EQ(store_->load_throttle(0).generation, other->throttle_generation());
+  EXPECT_TRUE(store_->load_throttle(0).rows.empty());
+}
+
 std::string backend_name(const ::testing::TestParamInfo<Backend>& info) {
   return info.param.label;
 }
@@ -1212,6 +1302,10 @@ TEST(SqliteStateStore, MigratesAVersion2StoreAndKeepsItsData) {
   store->add_session(session("s2", "demo"));
   ASSERT_TRUE(store->delete_user("demo"));
   EXPECT_TRUE(store->list_sessions(std::nullopt, true).empty());
+  const auto throttle = store->throttle_generation();
+  EXPECT_GT(throttle, 0u);
+  ASSERT_TRUE(store->save_throttle({{"user:demo", 5'000}}, throttle));
+  EXPECT_EQ(store->load_throttle(0).rows, (std::vector<ThrottleRow>{{"user:demo", 5'000}}));
   store.reset();
 
   // Migrated once: the next open finds the current version and changes nothing.
@@ -1219,7 +1313,7 @@ TEST(SqliteStateStore, MigratesAVersion2StoreAndKeepsItsData) {
   sqlite3_stmt* stmt = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &stmt, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 4);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 5);
   sqlite3_finalize(stmt);
   sqlite3_close(raw);
   const auto reopened = open_state_store("sqlite:" + db.string());

@@ -137,6 +137,30 @@ class FlakyStateStore final : public state::StateStore {
     check();
     return real_->list_signing_keys();
   }
+  bool save_throttle(const std::vector<state::ThrottleRow>& rows, std::uint64_t g) override {
+    check();
+    return real_->save_throttle(rows, g);
+  }
+  state::ThrottleTable load_throttle(std::int64_t now_ms) override {
+    check();
+    return real_->load_throttle(now_ms);
+  }
+  std::size_t delete_throttle(const std::vector<std::string>& keys) override {
+    check();
+    return real_->delete_throttle(keys);
+  }
+  std::size_t clear_throttle() override {
+    check();
+    return real_->clear_throttle();
+  }
+  std::size_t delete_expired_throttle(std::int64_t now_ms) override {
+    check();
+    return real_->delete_expired_throttle(now_ms);
+  }
+  std::uint64_t throttle_generation() override {
+    check();
+    return real_->throttle_generation();
+  }
   std::size_t delete_signing_keys_retired_before(std::int64_t t) override {
     check();
     return real_->delete_signing_keys_retired_before(t);
