@@ -317,6 +317,8 @@ struct Server::Impl {
     for (const auto& r : router.routes()) route_names.push_back(r.pattern);
     metrics = std::make_unique<http::Metrics>(std::move(route_names));
     access_log = std::make_unique<http::AccessLog>(config.log.access);
+    guard.set_cross_origin(
+        gatehouse::guard::CsrfPolicy::from_config(config.guard, config.server.public_url));
     pipeline =
         std::make_unique<http::Pipeline>(router, *authenticator, guard, *metrics, *access_log);
 

@@ -106,6 +106,7 @@ void add_xmlrpc_route(http::Router& router, TrackerContext& ctx) {
                       });
       }),
       xmlrpc_refusal);
+  router.mark_api(path);  // Roundup's API CSRF rules (X-Requested-With in "headers" mode)
 }
 
 }  // namespace

@@ -56,13 +56,40 @@ void Authenticator::authenticate(const Request& request, Completion<Outcome> don
                                        : "authentication required"));
 }
 
-std::optional<GuardRefusal> Guard::check(const Request& request) const {
+std::optional<GuardRefusal> Guard::check(const Request& request, const Route& route) const {
   // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host header is a 400.
   if (request.header_count("Host") > 1) {
     return GuardRefusal{Refusal::bad_request, "more than one Host header",
                         Response::error(400, "invalid_request", "more than one Host header")};
   }
+  if (cross_origin_.mode != guard::CsrfMode::off && !guard::is_safe_method(request.method) &&
+      guard::carries_browser_credentials(request)) {
+    const guard::CsrfVerdict verdict =
+        guard::check_csrf(guard::csrf_request(request, route.api), cross_origin_);
+    for (std::size_t i = 0; i < verdict.logged_count; ++i) {
+      util::diag().warn("csrf: {} header check failed for {} {} (logfailure: let through)",
+                        verdict.logged[i], request.method, route.pattern);
+    }
+    if (!verdict.allowed()) {
+      util::diag().info("csrf: refused {} {} from {}: {}", request.method, route.pattern,
+                        request.remote_address, verdict.message);
+      Response r = verdict.status == 405
+                       ? Response::error(405, "method_not_allowed", verdict.message)
+                       : Response::error(verdict.status, "csrf_failed", verdict.message);
+      if (verdict.status == 405) r.set("Allow", std::string(guard::kCorsAnyMethods));
+      return GuardRefusal{Refusal::csrf, std::string(verdict.message), std::move(r)};
+    }
+  }
   return std::nullopt;
+}
+
+void Guard::add_cors_headers(const Request& request, Response& response) const {
+  guard::add_cors_headers(request, cross_origin_.origins, response);
+}
+
+guard::PreflightAnswer Guard::answer_preflight(const Request& request,
+                                               const PathRoutes& routes) const {
+  return guard::answer_preflight(request, cross_origin_.origins, routes.methods, routes.api);
 }
 
 Response authn_response(const Outcome& outcome, const std::vector<std::string>& challenges) {
@@ -187,10 +214,29 @@ void call_handler(const Route& route, const Request& request, const Identity* wh
 
 void Pipeline::handle(Request& request, Completion<Response> done) const {
   const auto start = std::chrono::steady_clock::now();
+  // CORS preflights are answered before routing and authentication (Fetch: a preflight never
+  // carries credentials); an OPTIONS that is not one is routed like any request.
+  if (request.method == "OPTIONS" && request.header("Origin") &&
+      request.header("Access-Control-Request-Method")) {
+    const PathRoutes routes = router_.routes_for(request.path);
+    if (routes.first != nullptr && guard::is_preflight(request, routes.api)) {
+      guard::PreflightAnswer answer = guard_.answer_preflight(request, routes);
+      Response response = answer.allowed
+                              ? std::move(answer.response)
+                              : render_refusal(*routes.first, Refusal::csrf, answer.message,
+                                               std::move(answer.response));
+      const auto latency = std::chrono::steady_clock::now() - start;
+      metrics_.record_request(routes.first->index, response.status, latency);
+      log_.write(request, response, latency, nullptr);
+      done(std::move(response));
+      return;
+    }
+  }
   const RouteMatch match = router_.match(request);
   const std::size_t route_index = match.route ? match.route->index : metrics_.unmatched_route();
   auto finish = [this, &request, start, route_index, done = std::move(done)](
                     Response response, const Outcome* outcome) {
+    guard_.add_cors_headers(request, response);  // every response, errors included
     const auto latency = std::chrono::steady_clock::now() - start;
     metrics_.record_request(route_index, response.status, latency);
     log_.write(request, response, latency, outcome);
@@ -209,7 +255,7 @@ void Pipeline::handle(Request& request, Completion<Response> done) const {
     return;
   }
   const Route& route = *match.route;
-  if (auto refused = guard_.check(request)) {
+  if (auto refused = guard_.check(request, route)) {
     finish(render_refusal(route, refused->why, refused->message, std::move(refused->response)),
            nullptr);
     return;

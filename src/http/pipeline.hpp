@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "gatehouse/scheme.hpp"
+#include "guard/cors.hpp"
+#include "guard/csrf.hpp"
 #include "http/access_log.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
@@ -41,7 +43,18 @@ struct GuardRefusal {
 // consult guard::FailedLoginLimiter (guard/failed_login.hpp) before they verify a secret.
 class Guard {
  public:
-  std::optional<GuardRefusal> check(const Request& request) const;
+  // CSRF and CORS (src/guard/csrf.hpp, cors.hpp) follow `policy`; until this is called both are
+  // off (no CSRF checks, no CORS headers, preflights refused). Call before serving.
+  void set_cross_origin(guard::CsrfPolicy policy) { cross_origin_ = std::move(policy); }
+  // Runs after routing, before authentication: `route` is the matched route.
+  std::optional<GuardRefusal> check(const Request& request, const Route& route) const;
+  // CORS for an actual request: adds the headers to any response (nothing without Origin).
+  void add_cors_headers(const Request& request, Response& response) const;
+  // The answer to a CORS preflight (guard::is_preflight) for a path served by `routes`.
+  guard::PreflightAnswer answer_preflight(const Request& request, const PathRoutes& routes) const;
+
+ private:
+  guard::CsrfPolicy cross_origin_;
 };
 
 // The one place that turns a failed authentication into HTTP.

@@ -74,6 +74,39 @@ bool Router::match_pattern(std::string_view pattern, std::string_view path,
   return true;
 }
 
+void Router::mark_api(std::string_view pattern) {
+  bool found = false;
+  for (auto& r : routes_) {
+    if (r.pattern == pattern) r.api = found = true;
+  }
+  if (!found) throw std::invalid_argument("no route to mark as API: " + std::string(pattern));
+}
+
+PathRoutes Router::routes_for(std::string_view path) const {
+  PathRoutes result;
+  std::vector<std::string_view> methods;
+  const auto add = [&methods](std::string_view m) {
+    if (std::find(methods.begin(), methods.end(), m) == methods.end()) methods.push_back(m);
+  };
+  for (const std::size_t index : match_order_) {
+    const Route& r = routes_[index];
+    if (!match_pattern(r.pattern, path, nullptr)) continue;
+    if (result.first == nullptr) result.first = &r;
+    result.api = result.api || r.api;
+    if (r.method == "*") {
+      for (std::string_view m : {"OPTIONS", "GET", "POST", "PUT", "DELETE", "PATCH"}) add(m);
+    } else {
+      add(r.method);
+      if (r.method == "GET") add("HEAD");
+    }
+  }
+  for (const auto m : methods) {
+    if (!result.methods.empty()) result.methods += ", ";
+    result.methods += m;
+  }
+  return result;
+}
+
 RouteMatch Router::match(Request& request) const {
   RouteMatch result;
   std::vector<std::string> allowed;

@@ -16,7 +16,8 @@ enum class Refusal {
   unauthenticated,  // 401: credentials missing, wrong or malformed
   throttled,        // 429: failed-login limit
   forbidden,        // 403: authenticated but lacking the route's role
-  csrf,             // a cross-site unsafe request with browser-attached credentials
+  csrf,             // a cross-site unsafe request with browser-attached credentials, or a CORS
+                    // preflight from an origin that is not allowed
   bad_request,      // 400 from the guard (e.g. two Host headers)
   unavailable,      // 503: verification capacity exhausted or a store failed
 };
@@ -35,6 +36,18 @@ struct Route {
   AsyncHandler async_handler;
   FailureRenderer on_failure;  // optional
   std::size_t index = 0;       // position in routes(), for metrics
+  // A tracker REST/XML-RPC endpoint (Router::mark_api): Roundup's CSRF rules for its API apply
+  // (X-Requested-With, 405 for unknown methods, Access-Control-Request-Headers on preflights).
+  bool api = false;
+};
+
+// Every route whose pattern matches a path, whatever its method (for CORS preflights).
+struct PathRoutes {
+  const Route* first = nullptr;  // the first in match order; null: no route has this path
+  bool api = false;              // one of them is an API route
+  // Their methods, "GET, HEAD, POST" (HEAD with GET); a "*" route adds every method Roundup's
+  // REST takes: OPTIONS, GET, POST, PUT, DELETE, PATCH.
+  std::string methods;
 };
 
 struct RouteMatch {
@@ -50,6 +63,10 @@ class Router {
            FailureRenderer on_failure = {});
   // HEAD matches GET routes. Fills request.path_params on a match.
   RouteMatch match(Request& request) const;
+  // Marks every route (any method) with exactly this pattern as a tracker API route
+  // (Route::api). Start-up only; throws std::invalid_argument when no route has the pattern.
+  void mark_api(std::string_view pattern);
+  PathRoutes routes_for(std::string_view path) const;
   const std::vector<Route>& routes() const noexcept { return routes_; }
 
  private:

@@ -9,6 +9,7 @@
 #include <boost/json/value.hpp>
 #include <future>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -260,6 +261,24 @@ class PipelineTest : public ::testing::Test {
       throw 42;
       return Response::text(200, "unreachable");
     });
+    router_.add("POST", "/submit", Access::anyone(), [this](const Request&, const Identity*) {
+      ++handler_calls_;
+      return Response::text(200, "submitted");
+    });
+    // A tracker-like API route taking every method, rendering refusals in its own protocol.
+    router_.add(
+        "*", "/tracker/rest/{path*}", Access::anyone(),
+        [this](const Request& request, const Identity*) {
+          ++handler_calls_;
+          return Response::text(200, "rest " + std::string(request.method));
+        },
+        [this](Refusal why, std::string_view message, Response standard) {
+          rendered_ = why;
+          rendered_status_ = standard.status;
+          return Response::json(
+              400, "{\"error\":{\"status\":400,\"msg\":\"" + std::string(message) + "\"}}");
+        });
+    router_.mark_api("/tracker/rest/{path*}");
     std::vector<std::string> names;
     for (const auto& r : router_.routes()) names.push_back(r.method + " " + r.pattern);
     metrics_ = std::make_unique<Metrics>(names);
@@ -307,6 +326,8 @@ class PipelineTest : public ::testing::Test {
   std::unique_ptr<Pipeline> pipeline_;
   std::atomic<int> handler_calls_{0};
   bool saw_identity_ = true;
+  std::optional<Refusal> rendered_;
+  int rendered_status_ = 0;
 };
 
 TEST_F(PipelineTest, AnyoneRouteSkipsAuthentication) {
@@ -485,6 +506,140 @@ TEST_F(PipelineTest, RequestsAndAuthOutcomesAreCounted) {
             std::string::npos)
       << text;
   EXPECT_NE(text.find("gatehouse_http_request_duration_seconds_count 4\n"), std::string::npos);
+}
+
+// ---- CSRF and CORS in the pipeline -----------------------------------------------------------
+
+TEST_F(PipelineTest, WithoutACrossOriginPolicyNothingIsCheckedOrAdded) {
+  const Response r = handle(
+      "POST", "/submit",
+      {{"Origin", "https://evil.example"}, {"Sec-Fetch-Site", "cross-site"}, {"Cookie", "sid=1"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.find("Access-Control-Allow-Origin"), nullptr);
+}
+
+class CrossOriginPipelineTest : public PipelineTest {
+ protected:
+  CrossOriginPipelineTest() {
+    GuardConfig config;
+    config.allowed_origins = {"https://app.example"};
+    guard_.set_cross_origin(guard::CsrfPolicy::from_config(config, "https://gh.example"));
+  }
+};
+
+TEST_F(CrossOriginPipelineTest, CrossSitePostWithBrowserCredentialsIsRefusedBeforeTheHandler) {
+  const Response r = handle("POST", "/submit",
+                            {{"Origin", "https://evil.example"},
+                             {"Sec-Fetch-Site", "cross-site"},
+                             {"Authorization", "Basic ZGVtbzpkZW1v"}});
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(error_of(r),
+            std::make_pair(std::string("csrf_failed"), std::string("Unable to authorize request")));
+  EXPECT_EQ(handler_calls_.load(), 0);
+  EXPECT_EQ(all_values(r, "Vary"), std::vector<std::string>{"Origin"});
+  EXPECT_TRUE(all_values(r, "Access-Control-Allow-Origin").empty());
+}
+
+TEST_F(CrossOriginPipelineTest, CrossSitePostWithATokenIsNotACsrfMatter) {
+  const Response r = handle("POST", "/submit",
+                            {{"Origin", "https://evil.example"},
+                             {"Sec-Fetch-Site", "cross-site"},
+                             {"Authorization", "Token alice"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(handler_calls_.load(), 1);
+}
+
+TEST_F(CrossOriginPipelineTest, ApiRoutesRenderTheCsrfRefusalThemselves) {
+  const Response r = handle(
+      "POST", "/tracker/rest/data/issue",
+      {{"Origin", "https://evil.example"}, {"Sec-Fetch-Site", "cross-site"}, {"Cookie", "sid=1"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(rendered_, Refusal::csrf);
+  EXPECT_EQ(rendered_status_, 403);
+  EXPECT_NE(r.body.find("Unable to authorize request"), std::string::npos);
+  // Roundup's 405 for a method its API does not know, when a browser could have sent it.
+  rendered_.reset();
+  handle("PROPFIND", "/tracker/rest/data/issue", {{"Cookie", "sid=1"}});
+  EXPECT_EQ(rendered_, Refusal::csrf);
+  EXPECT_EQ(rendered_status_, 405);
+  EXPECT_EQ(handler_calls_.load(), 0);
+  EXPECT_EQ(handle("PROPFIND", "/tracker/rest/data/issue").body, "rest PROPFIND");
+}
+
+TEST_F(CrossOriginPipelineTest, PreflightIsAnsweredBeforeAuthentication) {
+  const Response r = handle("OPTIONS", "/whoami",
+                            {{"Origin", "https://app.example"},
+                             {"Access-Control-Request-Method", "GET"},
+                             {"Authorization", "Token alice"}});
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(all_values(r, "Access-Control-Allow-Origin"),
+            std::vector<std::string>{"https://app.example"});
+  EXPECT_EQ(all_values(r, "Access-Control-Allow-Credentials"), std::vector<std::string>{"true"});
+  EXPECT_EQ(all_values(r, "Access-Control-Allow-Methods"), std::vector<std::string>{"GET, HEAD"});
+  EXPECT_EQ(all_values(r, "Vary"), std::vector<std::string>{"Origin"});
+  EXPECT_EQ(token_->parses.load(), 0);
+  EXPECT_EQ(handler_calls_.load(), 0);
+}
+
+TEST_F(CrossOriginPipelineTest, PreflightFromAForeignOriginIsRefused) {
+  const Response r =
+      handle("OPTIONS", "/submit",
+             {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "POST"}});
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(error_of(r).first, "origin_not_allowed");
+  EXPECT_TRUE(all_values(r, "Access-Control-Allow-Origin").empty());
+  // On an API route the route renders it (Roundup: 400 "Client is not allowed ...").
+  const Response api = handle("OPTIONS", "/tracker/rest/data",
+                              {{"Origin", "https://evil.example"},
+                               {"Access-Control-Request-Method", "POST"},
+                               {"Access-Control-Request-Headers", "content-type"}});
+  EXPECT_EQ(api.status, 400);
+  EXPECT_EQ(rendered_, Refusal::csrf);
+  EXPECT_NE(api.body.find("Client is not allowed to use Rest Interface."), std::string::npos);
+  EXPECT_TRUE(all_values(api, "Access-Control-Allow-Origin").empty());
+}
+
+TEST_F(CrossOriginPipelineTest, ApiPreflightListsEveryMethodAndNeedsRequestHeaders) {
+  Response r = handle("OPTIONS", "/tracker/rest/data",
+                      {{"Origin", "https://app.example"},
+                       {"Access-Control-Request-Method", "PATCH"},
+                       {"Access-Control-Request-Headers", "content-type"}});
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(all_values(r, "Access-Control-Allow-Methods"),
+            std::vector<std::string>{"OPTIONS, GET, POST, PUT, DELETE, PATCH"});
+  EXPECT_EQ(handler_calls_.load(), 0);
+  // Without Access-Control-Request-Headers it is no preflight for Roundup's REST: routed.
+  r = handle("OPTIONS", "/tracker/rest/data",
+             {{"Origin", "https://app.example"}, {"Access-Control-Request-Method", "PATCH"}});
+  EXPECT_EQ(r.body, "rest OPTIONS");
+  EXPECT_EQ(all_values(r, "Access-Control-Allow-Origin"),
+            std::vector<std::string>{"https://app.example"});
+}
+
+TEST_F(CrossOriginPipelineTest, OptionsThatIsNoPreflightIsRouted) {
+  const Response r = handle("OPTIONS", "/whoami", {{"Origin", "https://app.example"}});
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(error_of(r).first, "method_not_allowed");
+  // A preflight for a path nobody serves is a plain 404.
+  EXPECT_EQ(handle("OPTIONS", "/nowhere",
+                   {{"Origin", "https://app.example"}, {"Access-Control-Request-Method", "GET"}})
+                .status,
+            404);
+}
+
+TEST_F(CrossOriginPipelineTest, EveryResponseToAnAllowedOriginCarriesCors) {
+  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
+           {"GET", "/healthz"}, {"GET", "/whoami"}, {"GET", "/nowhere"}, {"DELETE", "/whoami"}}) {
+    const Response r = handle(method, path, {{"Origin", "https://app.example"}});
+    EXPECT_EQ(all_values(r, "Access-Control-Allow-Origin"),
+              std::vector<std::string>{"https://app.example"})
+        << method << " " << path << " → " << r.status;
+    EXPECT_EQ(all_values(r, "Access-Control-Allow-Credentials"), std::vector<std::string>{"true"});
+    EXPECT_EQ(all_values(r, "Vary"), std::vector<std::string>{"Origin"});
+  }
+  const Response plain = handle("GET", "/healthz");
+  EXPECT_TRUE(all_values(plain, "Vary").empty());
+  EXPECT_TRUE(all_values(plain, "Access-Control-Allow-Origin").empty());
 }
 
 class AsyncPipelineTest : public PipelineTest {

@@ -188,5 +188,41 @@ TEST(Router, PatternWithoutLeadingSlashThrows) {
   EXPECT_TRUE(router.routes().empty());
 }
 
+TEST(Router, MarkApiFlagsEveryMethodOfThePattern) {
+  Router router;
+  router.add("GET", "/t/xmlrpc", Access::anyone(), answer("get"));
+  router.add("POST", "/t/xmlrpc", Access::anyone(), answer("post"));
+  router.add("GET", "/healthz", Access::anyone(), answer("h"));
+  router.mark_api("/t/xmlrpc");
+  EXPECT_TRUE(router.routes()[0].api);
+  EXPECT_TRUE(router.routes()[1].api);
+  EXPECT_FALSE(router.routes()[2].api);
+  EXPECT_THROW(router.mark_api("/t/rest"), std::invalid_argument);
+}
+
+TEST_F(RouterTest, RoutesForAPathListTheirMethods) {
+  PathRoutes p = router_.routes_for("/auth/apikeys");
+  ASSERT_NE(p.first, nullptr);
+  EXPECT_EQ(p.first->pattern, "/auth/apikeys");
+  EXPECT_FALSE(p.api);
+  EXPECT_EQ(methods_of(p.methods), (Methods{"GET", "HEAD", "POST"}));
+  p = router_.routes_for("/auth/apikeys/abc");
+  EXPECT_EQ(methods_of(p.methods), Methods{"DELETE"});
+  p = router_.routes_for("/nowhere");
+  EXPECT_EQ(p.first, nullptr);
+  EXPECT_EQ(p.methods, "");
+}
+
+TEST(Router, RoutesForAStarRouteListRoundupsMethods) {
+  Router router;
+  router.add("*", "/{tracker}/rest/{path*}", Access::anyone(), answer("rest"));
+  router.add("GET", "/{tracker}/rest/special", Access::anyone(), answer("special"));
+  router.mark_api("/{tracker}/rest/{path*}");
+  const PathRoutes p = router.routes_for("/demo/rest/special");
+  EXPECT_TRUE(p.api);
+  EXPECT_EQ(methods_of(p.methods),
+            (Methods{"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"}));
+}
+
 }  // namespace
 }  // namespace gatehouse::http
