@@ -153,6 +153,44 @@ class Authentication(unittest.TestCase):
             self.assertEqual(admin.display(f"user{carol_id}", "roles"), {"roles": "User"})
 
 
+class Guards(unittest.TestCase):
+    """Throttling and CSRF answer in XML-RPC's own terms: faults with HTTP 200, as Roundup."""
+
+    def test_failed_logins_become_fault_429_even_with_the_right_password(self):
+        with gh.Server(guard=None) as server:  # the real defaults: 4 per 600 s
+            for _ in range(4):
+                with self.assertRaises(xmlrpc.client.Fault) as caught:
+                    proxy(server, "demo", "wrong").list("user")
+                self.assertEqual(caught.exception.faultCode, 401)
+            status, headers, body = post(server, xmlrpc.client.dumps((), "schema").encode(),
+                                         auth=("demo", "demo"))
+            self.assertEqual(status, 200)
+            fault = fault_of(body)
+            self.assertEqual(fault.faultCode, 429)
+            self.assertIn("Logins occurring too fast", fault.faultString)
+            self.assertGreater(int(headers["retry-after"]), 0)
+            self.assertIn("x-ratelimit-limit", headers)
+            # Other users are not affected.
+            self.assertEqual(proxy(server, "admin", "admin").lookup("user", "demo"), "3")
+
+    def test_cross_site_writes_with_browser_credentials_are_fault_1(self):
+        with gh.Server() as server:
+            body = xmlrpc.client.dumps(("issue1", "title=forged"), "set").encode()
+            status, _, answer = post(server, body, headers={"Origin": "https://evil.example",
+                                                            "Sec-Fetch-Site": "cross-site"})
+            self.assertEqual(status, 200)
+            fault = fault_of(answer)
+            self.assertEqual(fault.faultCode, 1)
+            self.assertIn("roundup.exceptions.Unauthorised", fault.faultString)
+            # Same origin passes; nothing of the forged call was stored.
+            origin = f"http://127.0.0.1:{server.port}"
+            self.assertEqual(proxy(server, "admin", "admin").display("issue1", "title")["title"],
+                             "yes, the demo tracker works")
+            status, _, answer = post(server, xmlrpc.client.dumps(("issue1", "title=mine"), "set").encode(),
+                                     headers={"Origin": origin, "Sec-Fetch-Site": "same-origin"})
+            self.assertEqual((status, xmlrpc.client.loads(answer)[0]), (200, (None,)))
+
+
 class HostileInput(unittest.TestCase):
     """Each is a fault or a 4xx; nothing is stored; the server lives on."""
 
