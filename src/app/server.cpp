@@ -167,6 +167,7 @@ struct Server::Impl {
       try {
         auto context = std::make_unique<app::TrackerContext>();
         context->config = &config;
+        context->server_secret = server_secret;
         context->tracker = std::make_unique<tracker::Tracker>(
             t.name, tracker::load_schema(t.schema), state, clock);
         context->tracker->load(t.demo_data);

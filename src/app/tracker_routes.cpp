@@ -1,5 +1,6 @@
 #include "app/tracker_routes.hpp"
 
+#include "tracker/rest_api.hpp"
 #include "tracker/xmlrpc_api.hpp"
 #include "tracker/xmlrpc_codec.hpp"
 #include "util/log.hpp"
@@ -109,7 +110,71 @@ void add_xmlrpc_route(http::Router& router, TrackerContext& ctx) {
   router.mark_api(path);  // Roundup's API CSRF rules (X-Requested-With in "headers" mode)
 }
 
+// Roundup's REST interface at /{name}/rest and below (tracker/rest_api.hpp). Reads answer on the
+// I/O thread from memory; writes, and requests from users without a user item yet, run on the
+// worker pool.
+void add_rest_routes(http::Router& router, TrackerContext& ctx) {
+  const std::string prefix = "/" + ctx.tracker->name() + "/rest";
+  std::string public_url = ctx.config ? ctx.config->server.public_url : std::string();
+  while (public_url.ends_with("/")) public_url.pop_back();
+  auto api = std::make_shared<const tracker::RestApi>(
+      *ctx.tracker, public_url + "/" + ctx.tracker->name() + "/",
+      tracker::RestApi::derive_etag_key(ctx.server_secret));
+  const AsyncHandler handler = [&ctx, api, prefix](const Request& request, const Identity* who,
+                                                   Completion<Response> done) {
+    tracker::RestRequest r;
+    r.method = request.method;
+    r.path = request.path.substr(std::min(prefix.size(), request.path.size()));
+    r.query = request.query;
+    r.body = request.body;
+    r.content_type = request.header("Content-Type");
+    r.if_match = request.header("If-Match");
+    r.method_override = request.header("X-HTTP-Method-Override");
+    r.accept = request.header("Accept");
+    tracker::Tracker& t = *ctx.tracker;
+    const std::optional<tracker::Actor> actor = actor_of(t, who);
+    if (actor && !tracker::RestApi::writes(r)) {
+      done(api->handle(*actor, r));  // reads: from memory, on this thread
+      return;
+    }
+    std::string subject = who ? who->subject : std::string();
+    std::vector<std::string> roles = who ? who->roles : std::vector<std::string>();
+    // `request` (and so `r`'s views) stays valid until `done` runs.
+    run_on_worker(ctx.pool, done,
+                  [&t, api, actor, r, subject = std::move(subject), roles = std::move(roles)] {
+                    return api->handle(actor ? *actor : t.ensure_user(subject, roles), r);
+                  });
+  };
+  router.add("*", prefix, Access::optional(), handler, rest_refusal);
+  router.add("*", prefix + "/{path*}", Access::optional(), handler, rest_refusal);
+  router.mark_api(prefix);
+  router.mark_api(prefix + "/{path*}");
+}
+
 }  // namespace
+
+Response rest_refusal(http::Refusal why, std::string_view message, Response standard) {
+  const auto keep_headers = [&standard](Response r) {
+    for (const auto& [name, value] : standard.headers) {
+      if (!iequals(name, "Content-Type") && !iequals(name, "Allow")) r.set(name, value);
+    }
+    return r;
+  };
+  switch (why) {
+    case http::Refusal::unauthenticated:
+      return keep_headers(
+          Response::text(401, "Invalid Login - " + std::string(message), "text/plain"));
+    case http::Refusal::throttled:
+      return keep_headers(tracker::rest_error_response(429, message));
+    case http::Refusal::csrf:
+      return tracker::rest_error_response(400, message);
+    case http::Refusal::forbidden:
+    case http::Refusal::bad_request:
+    case http::Refusal::unavailable:
+      return standard;
+  }
+  return standard;
+}
 
 std::optional<tracker::Actor> actor_of(const tracker::Tracker& tracker, const Identity* who) {
   if (who == nullptr) return tracker.anonymous();
@@ -118,6 +183,7 @@ std::optional<tracker::Actor> actor_of(const tracker::Tracker& tracker, const Id
 
 void add_tracker_routes(http::Router& router, TrackerContext& context) {
   add_xmlrpc_route(router, context);
+  add_rest_routes(router, context);
 }
 
 }  // namespace gatehouse::app
