@@ -1,11 +1,14 @@
 #include "tracker/schema.hpp"
 
 #include <toml++/toml.h>
+
 #include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <stdexcept>
+
+#include "gatehouse/http.hpp"
 
 namespace gatehouse::tracker {
 
@@ -74,13 +77,6 @@ permissions = [
 
 constexpr std::string_view kGlobalPermissions[] = {"Web Access", "Email Access", "Rest Access",
                                                    "Xmlrpc Access"};
-
-bool iequal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 bool is_identifier(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
@@ -427,7 +423,7 @@ const ClassDef* Schema::find(std::string_view klass) const noexcept {
 
 const Role* Schema::find_role(std::string_view role) const noexcept {
   for (const auto& r : roles) {
-    if (iequal(r.name, role)) return &r;
+    if (iequals(r.name, role)) return &r;
   }
   return nullptr;
 }

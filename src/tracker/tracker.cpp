@@ -10,6 +10,7 @@
 #include <set>
 
 #include "auth/password_hash.hpp"
+#include "gatehouse/http.hpp"
 
 namespace gatehouse::tracker {
 
@@ -17,18 +18,11 @@ namespace json = boost::json;
 
 namespace {
 
-bool iequal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 bool icontains(std::string_view haystack, std::string_view needle) {
   if (needle.empty()) return true;
   if (needle.size() > haystack.size()) return false;
   for (std::size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
-    if (iequal(haystack.substr(i, needle.size()), needle)) return true;
+    if (iequals(haystack.substr(i, needle.size()), needle)) return true;
   }
   return false;
 }
@@ -603,7 +597,7 @@ std::vector<ItemPtr> Tracker::filter(std::string_view klass, const std::vector<s
           break;
         }
         case PropType::boolean: {
-          const bool b = iequal(want, "yes") || iequal(want, "true") || want == "1";
+          const bool b = iequals(want, "yes") || iequals(want, "true") || want == "1";
           if (v.is_bool() && v.get_bool() == b) return true;
           break;
         }
@@ -716,8 +710,8 @@ json::value Tracker::from_raw(const ClassDef& c, const Property& p, std::string_
     }
     case PropType::boolean: {
       const std::string_view t = trim_ws(raw);
-      return json::value(iequal(t, "yes") || iequal(t, "true") || iequal(t, "on") ||
-                         iequal(t, "checked") || t == "1");
+      return json::value(iequals(t, "yes") || iequals(t, "true") || iequals(t, "on") ||
+                         iequals(t, "checked") || t == "1");
     }
     case PropType::date: {
       auto d = parse_date(trim_ws(raw));
