@@ -556,6 +556,10 @@ std::vector<ItemPtr> Tracker::filter(std::string_view klass, const std::vector<s
   std::vector<Compiled> compiled;
   for (const auto& term : terms) {
     Compiled k{get_property(c, term.property), {}, term.exact};
+    // Matching substrings of a password hash would reveal it piece by piece.
+    if (k.property.type == PropType::password) {
+      throw TrackerError(ErrorKind::usage, "Field " + term.property + " can not be searched.");
+    }
     for (const auto& v : term.values) {
       if (k.property.type == PropType::link || k.property.type == PropType::multilink) {
         if (v == "-1") {
@@ -642,7 +646,12 @@ std::vector<ItemPtr> Tracker::filter(std::string_view klass, const std::vector<s
   });
   if (!sort.empty()) {
     std::vector<Property> keys;
-    for (const auto& s : sort) keys.push_back(get_property(c, s.property));
+    for (const auto& s : sort) {
+      keys.push_back(get_property(c, s.property));
+      if (keys.back().type == PropType::password) {
+        throw TrackerError(ErrorKind::usage, "Field " + s.property + " can not be sorted on.");
+      }
+    }
     // Links sort by the linked item's order (when its class has one), else by its label.
     const auto sort_text = [this](const Property& p, const json::value& v) -> std::string {
       if (v.is_null()) return {};

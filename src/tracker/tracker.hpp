@@ -135,6 +135,7 @@ class Tracker {
   // class has no key).
   std::string lookup(std::string_view klass, std::string_view key) const;
   // Live items matching every term, optionally only among `ids`, sorted (default: by id).
+  // Password properties can be neither searched nor sorted on (UsageError).
   std::vector<ItemPtr> filter(std::string_view klass, const std::vector<std::string>* ids,
                               const std::vector<FilterTerm>& terms,
                               const std::vector<SortKey>& sort) const;

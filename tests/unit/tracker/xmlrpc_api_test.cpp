@@ -117,6 +117,14 @@ TEST(XmlrpcApi, FaultsCarryRoundupsExceptionClasses) {
             "<class 'KeyError'>:'No key (username) value \"ghost\" for \"user\"'");
   EXPECT_EQ(fault_of(api, admin, "lookup", {S("issue"), S("x")}),
             "<class 'TypeError'>:No key property set for class issue");
+  // Not even an admin may probe a password hash by substring or order.
+  EXPECT_EQ(fault_of(api, admin, "filter",
+                     {S("user"), Value::nil(), Value::structure({{"password", S("$argon2")}})}),
+            "<class 'roundup.exceptions.UsageError'>:Field password can not be searched.");
+  EXPECT_EQ(fault_of(api, admin, "filter",
+                     {S("user"), Value::nil(), Value::structure({}),
+                      Value::array({Value::array({S("+"), S("password")})})}),
+            "<class 'roundup.exceptions.UsageError'>:Field password can not be sorted on.");
   EXPECT_EQ(fault_of(api, admin, "display", {}),
             "<class 'TypeError'>:display() missing 1 required positional argument: 'designator'");
   EXPECT_EQ(fault_of(api, admin, "display", {Value::integer(1)}),
