@@ -133,9 +133,10 @@ struct Config {
   AuthConfig auth;
   TokensConfig tokens;
   GuardConfig guard;
-  // The trackers; a config file with a [tracker] table lists them exactly (an empty [tracker]
-  // mounts none). Without one: the demo tracker.
-  std::vector<TrackerConfig> trackers{TrackerConfig{}};
+  // The trackers. None in a default-constructed Config (an embedding program adds its own); a
+  // config file without a [tracker] table, and `gatehouse serve` without a file, mount the demo
+  // tracker; a [tracker] table lists them exactly (an empty one mounts none).
+  std::vector<TrackerConfig> trackers;
   CompatConfig compat;
   std::string data_dir = "gatehouse-data";
   std::string source;  // file it came from, for messages ("" = built-in defaults)
@@ -156,6 +157,8 @@ class ConfigError : public std::runtime_error {
   std::vector<std::string> problems_;
 };
 
+// The configuration `gatehouse serve` uses without a file: the defaults and the demo tracker.
+Config default_server_config();
 // Parses and validates a TOML file; unknown keys are errors. Throws ConfigError.
 Config load_config(const std::string& path);
 Config parse_config(std::string_view toml_text, const std::string& source_name);

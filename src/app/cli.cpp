@@ -49,7 +49,8 @@ void add_common(CLI::App* app, Common& common) {
 }
 
 Config load(const Common& common) {
-  Config config = common.config_file.empty() ? Config{} : load_config(common.config_file);
+  Config config =
+      common.config_file.empty() ? default_server_config() : load_config(common.config_file);
   if (!common.data_dir.empty()) config.data_dir = common.data_dir;
   return config;
 }

@@ -343,7 +343,7 @@ class ConfigReader {
                });
   }
 
-  // [tracker.NAME] tables, in file order.
+  // [tracker.NAME] tables, in name order (toml++ keeps a table's keys sorted).
   void read_trackers(const toml::node& node, const std::string& path,
                      std::vector<TrackerConfig>& trackers) {
     trackers.clear();
@@ -964,7 +964,7 @@ Config parse_config(std::string_view toml_text, const std::string& source_name) 
         {location(source_name, begin.line) + "TOML syntax error: " + one_line(error.description()) +
          (begin.column != 0 ? " (column " + std::to_string(begin.column) + ")" : "")});
   }
-  Config config;
+  Config config = default_server_config();
   config.source = source_name;
   ConfigReader reader(source_name);
   reader.read(root, config);
@@ -973,6 +973,12 @@ Config parse_config(std::string_view toml_text, const std::string& source_name) 
   problems.insert(problems.end(), std::make_move_iterator(combination_problems.begin()),
                   std::make_move_iterator(combination_problems.end()));
   if (!problems.empty()) throw ConfigError(std::move(problems));
+  return config;
+}
+
+Config default_server_config() {
+  Config config;
+  config.trackers = {TrackerConfig{}};
   return config;
 }
 

@@ -849,3 +849,28 @@ TEST_F(LoadConfig, AMissingFileIsAConfigError) {
 
 }  // namespace
 }  // namespace gatehouse
+
+namespace gatehouse {
+namespace {
+
+TEST(ConfigTrackers, EmbeddersGetNoneFilesAndServeGetTheDemo) {
+  EXPECT_TRUE(Config{}.trackers.empty());  // a library user's Config needs no database for it
+  ASSERT_EQ(default_server_config().trackers.size(), 1u);
+  EXPECT_EQ(default_server_config().trackers[0].name, "demo");
+  const Config without = parse_config("[server]\nthreads = 1\n", "t.toml");
+  ASSERT_EQ(without.trackers.size(), 1u);
+  EXPECT_EQ(without.trackers[0].schema, "classic");
+  EXPECT_TRUE(parse_config("[tracker]\n", "t.toml").trackers.empty());
+  const Config two = parse_config(
+      "[tracker.ops]\nschema = \"classic\"\ndemo_data = false\n[tracker.dev]\n", "t.toml");
+  ASSERT_EQ(two.trackers.size(), 2u);
+  EXPECT_EQ(two.trackers[0].name, "dev");  // in name order
+  EXPECT_TRUE(two.trackers[0].demo_data);
+  EXPECT_EQ(two.trackers[1].name, "ops");
+  EXPECT_FALSE(two.trackers[1].demo_data);
+  EXPECT_THROW(parse_config("[tracker.auth]\n", "t.toml"), ConfigError);
+  EXPECT_THROW(parse_config("[tracker.Bad]\n", "t.toml"), ConfigError);
+}
+
+}  // namespace
+}  // namespace gatehouse
