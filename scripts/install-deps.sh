@@ -8,12 +8,14 @@ build_pkgs=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libboost-json1.81-dev libicu-dev libssl-dev libsodium-dev libsqlite3-dev libcrypt-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libpugixml-dev
+  libboost-url1.81-dev libkrb5-dev
 )
 test_pkgs=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev clang-format
   curl httpie python3-httpx python3-requests apache2-utils
   nginx-light apache2 wrk python3-fastapi python3-uvicorn python3-uvloop python3-httptools python3-bcrypt
   python3-jwt python3-cryptography nodejs npm
+  krb5-kdc krb5-admin-server krb5-user libapache2-mod-auth-gssapi python3-gssapi python3-requests-kerberos
 )
 
 want=("${build_pkgs[@]}")
