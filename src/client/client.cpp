@@ -62,7 +62,8 @@ struct Core {
 // One call of async_send: every hop (redirect) and every send of each hop.
 struct Exchange : std::enable_shared_from_this<Exchange> {
   std::shared_ptr<Core> client;
-  Request request;
+  Request request;  // the caller's, as changed by redirects
+  Request wire;     // what this hop sends: `request` as prepared by the hop's flow
   Client::Handler handler;
   detail::Url url;
   detail::Url original_url;
@@ -84,6 +85,7 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
     } catch (...) {
       return finish(std::current_exception(), {});
     }
+    wire = request;
     send();
   }
 
@@ -94,14 +96,14 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
 
   void send() {
     try {
-      flow->prepare(request);
-      check_request(request);
+      flow->prepare(wire);
+      check_request(wire);
     } catch (...) {
       return finish(std::current_exception(), {});
     }
     ++sends;
     client->transport->async_exchange(
-        url, request, [self = shared_from_this()](std::exception_ptr error, Response response) {
+        url, wire, [self = shared_from_this()](std::exception_ptr error, Response response) {
           self->on_response(error, std::move(response));
         });
   }
@@ -111,7 +113,7 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
     response.url = url.str();
     Next next = Next::done;
     try {
-      next = flow->on_response(request, response);
+      next = flow->on_response(wire, response);
     } catch (...) {
       return finish(std::current_exception(), {});
     }
@@ -136,7 +138,7 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
     auto self = shared_from_this();
     auto once = std::make_shared<std::atomic<bool>>(false);
     try {
-      auth->async_renew(*owner, request, [self, once](std::exception_ptr error) {
+      auth->async_renew(*owner, wire, [self, once](std::exception_ptr error) {
         if (once->exchange(true)) return;
         // Back onto the strand: the Auth may complete on any thread.
         self->client->transport->post([self, error] {
@@ -169,10 +171,11 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
                     {});
     }
     ++redirects;
-    // §15.4.4: 303 → GET (HEAD stays); §15.4.2/§15.4.3: 301/302 after POST → GET, as browsers do.
-    if ((response.status == 303 && request.method != "HEAD") ||
+    // §15.4.4: 303 → GET without a body (HEAD stays HEAD); §15.4.2/§15.4.3: 301/302 after POST
+    // → GET without a body, as browsers and httpx do; 307/308 keep method and body.
+    if (response.status == 303 ||
         ((response.status == 301 || response.status == 302) && request.method == "POST")) {
-      request.method = "GET";
+      if (request.method != "HEAD") request.method = "GET";
       drop_body(request);
     }
     // Credentials never reach another origin (RFC 9110 §15.4 security notes; as curl and httpx).
@@ -195,6 +198,8 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
     } catch (...) {
       return finish(std::current_exception(), {});
     }
+    // Headers a flow set stay with their hop: each hop starts from the caller's request.
+    wire = request;
     send();
   }
 

@@ -185,8 +185,9 @@ Url resolve_url(const Url& base, std::string_view reference) {
     throw RequestError("bad redirect location '" + std::string(reference) +
                        "': " + ref.error().message());
   }
-  auto base_view = urls::parse_uri(base.str());
-  if (!base_view) throw RequestError("bad base URL '" + base.str() + "'");
+  const std::string base_text = base.str();
+  auto base_view = urls::parse_uri(base_text);
+  if (!base_view) throw RequestError("bad base URL '" + base_text + "'");
   urls::url out;
   if (auto r = urls::resolve(*base_view, *ref, out); !r) {
     throw RequestError("cannot resolve '" + std::string(reference) + "': " + r.error().message());
