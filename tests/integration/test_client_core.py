@@ -559,6 +559,19 @@ class ClientCoreTest(unittest.TestCase):
             self.one({"url": rec.url + "/", "headers": [["Proxy-Authorization", "Basic eDp5"]]})
         self.assertNotIn("proxy-authorization", rec.requests[0]["headers"])
 
+    # ---------------------------------------------------------------- the example
+    def test_example_client_get(self):
+        example = gh.require_file(os.path.join(os.path.dirname(gh.EXAMPLE_BIN), "client_get"),
+                                  "examples/client_get")
+        with RecordingServer() as rec:
+            proc = subprocess.run([example, rec.url + "/hello"], capture_output=True, text=True,
+                                  timeout=60, env=gh.clean_env())
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("sync: 200 OK", proc.stdout)
+        self.assertIn("async: 200 OK", proc.stdout)
+        self.assertEqual([q["headers"].get("x-example") for q in rec.requests],
+                         ["client_get", "async"])
+
 
 if __name__ == "__main__":
     unittest.main()
