@@ -36,17 +36,16 @@ spdlog::logger& client_log() {
 std::string header_for_log(std::string_view name, std::string_view value) {
   std::string out(name);
   out += ": ";
-  if (iequals(name, "authorization") || iequals(name, "proxy-authorization") ||
-      iequals(name, "cookie") || iequals(name, "set-cookie")) {
-    // Keep the scheme word ("Bearer", "Negotiate"): it is not a secret and helps debugging.
-    const auto space = value.find(' ');
-    out += space == std::string_view::npos ? "***" : std::string(value.substr(0, space)) + " ***";
-    if (iequals(name, "cookie") || iequals(name, "set-cookie"))
-      out.replace(name.size() + 2, std::string::npos, "***");
-  } else {
-    out += value;
+  if (iequals(name, "cookie") || iequals(name, "set-cookie") || iequals(name, "x-api-key")) {
+    return out + "***";
   }
-  return out;
+  if (iequals(name, "authorization") || iequals(name, "proxy-authorization")) {
+    // The scheme word ("Bearer", "Negotiate") is no secret and helps debugging.
+    const auto space = value.find(' ');
+    return out +
+           (space == std::string_view::npos ? "***" : std::string(value.substr(0, space)) + " ***");
+  }
+  return out + std::string(value);
 }
 
 }  // namespace gatehouse::client

@@ -1,8 +1,8 @@
 #pragma once
 // The client library's logger, "gatehouse.client", on stderr. Its level comes from the
 // environment variable GATEHOUSE_LOG_LEVEL (trace, debug, info, warning, error, off; default
-// warning), read once. Never log a header value of Authorization, Proxy-Authorization, Cookie
-// or Set-Cookie, nor a body: use header_for_log().
+// warning), read once. Never log a header value of Authorization, Proxy-Authorization, Cookie,
+// Set-Cookie or X-API-Key, nor a body: use header_for_log().
 #include <spdlog/logger.h>
 
 #include <string>

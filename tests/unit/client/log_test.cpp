@@ -11,6 +11,7 @@ TEST(ClientLog, MasksCredentialHeaders) {
   EXPECT_EQ(header_for_log("Authorization", "opaque"), "Authorization: ***");
   EXPECT_EQ(header_for_log("Cookie", "session=s3cret; other=1"), "Cookie: ***");
   EXPECT_EQ(header_for_log("Set-Cookie", "a b"), "Set-Cookie: ***");
+  EXPECT_EQ(header_for_log("X-API-Key", "gh_1_2"), "X-API-Key: ***");
   EXPECT_EQ(header_for_log("Accept", "text/html"), "Accept: text/html");
 }
 
