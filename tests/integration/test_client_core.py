@@ -165,7 +165,9 @@ class ClientCoreTest(unittest.TestCase):
 
     def test_sync_concurrency_20(self):
         with ConnectionCounter(self.server.port) as relay:
+            # An idle pool big enough for all 20: at most one connection per concurrent chain.
             out = run_probe({"mode": "sync", "concurrency": 20,
+                             "options": {"max_idle_connections_per_origin": 20},
                              "requests": [{"url": relay.url + "/metrics"},
                                           {"url": relay.url + "/auth/whoami"}]})
         statuses = [r.get("status") for r in out["results"]]
@@ -174,7 +176,9 @@ class ClientCoreTest(unittest.TestCase):
 
     def test_async_concurrency_20(self):
         with ConnectionCounter(self.server.port) as relay:
+            # An idle pool big enough for all 20: at most one connection per concurrent chain.
             out = run_probe({"mode": "async", "concurrency": 20,
+                             "options": {"max_idle_connections_per_origin": 20},
                              "requests": [{"url": relay.url + "/metrics"},
                                           {"url": relay.url + "/auth/whoami"}]})
         statuses = [r.get("status") for r in out["results"]]
