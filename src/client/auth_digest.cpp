@@ -116,6 +116,7 @@ struct Sent {
   std::string qop;
   std::string uri;
   Target target = Target::origin;
+  bool answered = false;  // answered a challenge of this exchange (not a remembered one)
 };
 
 class DigestFlow final : public AuthFlow {
@@ -126,7 +127,8 @@ class DigestFlow final : public AuthFlow {
   Next on_response(Request& request, Response& response) override;
 
  private:
-  void check_authentication_info(const Response& response);
+  // Verifies rspauth (throws on a mismatch); returns the nextnonce, if any.
+  std::optional<std::string> check_authentication_info(const Response& response);
 
   std::shared_ptr<DigestAuth> auth_;
   std::string origin_;
@@ -209,6 +211,7 @@ void DigestFlow::prepare(Request& request) {
   origin_ = origin_of(request.url);  // a redirect may have moved the exchange
   DigestChallenge challenge;
   Target target = Target::origin;
+  const bool answered = pending_.has_value();
   if (pending_) {
     challenge = *pending_;
     target = pending_target_;
@@ -230,6 +233,7 @@ void DigestFlow::prepare(Request& request) {
   Sent sent;
   sent.challenge = challenge;
   sent.target = target;
+  sent.answered = answered;
   sent.uri = uri;
   sent.nc = format_nc(*nc_value);
   sent.cnonce = auth_->cnonce();
@@ -269,11 +273,11 @@ void DigestFlow::prepare(Request& request) {
   sent_ = std::move(sent);
 }
 
-void DigestFlow::check_authentication_info(const Response& response) {
+std::optional<std::string> DigestFlow::check_authentication_info(const Response& response) {
   const std::string_view field =
       sent_->target == Target::origin ? "Authentication-Info" : "Proxy-Authentication-Info";
   const std::string* info = response.header(field);
-  if (info == nullptr) return;
+  if (info == nullptr) return std::nullopt;
   const auto params = schemes::parse_auth_params(*info);
   if (!params.ok()) throw TransportError("Digest: malformed " + std::string(field));
   const std::string* rspauth = nullptr;
@@ -290,13 +294,21 @@ void DigestFlow::check_authentication_info(const Response& response) {
       throw TransportError("Digest rspauth mismatch: the server does not know the password");
     }
   }
-  if (nextnonce != nullptr && !nextnonce->empty() && sent_->target == Target::origin) {
-    auth_->adopt_nextnonce(origin_, sent_->challenge.nonce, *nextnonce);
-  }
+  if (nextnonce == nullptr || nextnonce->empty()) return std::nullopt;
+  return *nextnonce;
 }
 
 Next DigestFlow::on_response(Request&, Response& response) {
-  if (sent_) check_authentication_info(response);
+  if (sent_) {
+    const auto nextnonce = check_authentication_info(response);
+    if (sent_->target == Target::origin && response.status != 401) {
+      // Accepted. A nonce this exchange got in its own 401 is shared only now, after its nc=1
+      // went through: requests on other connections reusing it earlier could overtake it and
+      // make a server that wants nc to increase refuse it as a replay.
+      if (sent_->answered) auth_->remember(origin_, sent_->challenge);
+      if (nextnonce) auth_->adopt_nextnonce(origin_, sent_->challenge.nonce, *nextnonce);
+    }
+  }
   const auto target = challenge_target(response.status);
   if (!target) return Next::done;
   const auto challenge = pick_digest_challenge(challenges_of(response, *target));
@@ -311,7 +323,6 @@ Next DigestFlow::on_response(Request&, Response& response) {
   answered_challenge_ = true;
   pending_ = challenge;
   pending_target_ = *target;
-  if (*target == Target::origin) auth_->remember(origin_, *challenge);
   return Next::retry;
 }
 

@@ -80,7 +80,10 @@ schemes::DigestParams answer(Auth& auth, const std::vector<std::string>& challen
   auto response = unauthorized(challenges);
   EXPECT_EQ(flow->on_response(request, response), Next::retry);
   flow->prepare(request);
-  return sent_params(request);
+  auto params = sent_params(request);
+  auto accepted = ok();
+  EXPECT_EQ(flow->on_response(request, accepted), Next::done);
+  return params;
 }
 
 TEST(ClientDigest, Rfc7616Md5Example) {
@@ -182,6 +185,26 @@ TEST(ClientDigest, LaterRequestsReuseTheNonceWithIncreasingCount) {
   auto flow = auth->start(elsewhere);
   flow->prepare(elsewhere);
   EXPECT_EQ(elsewhere.header("Authorization"), nullptr);
+}
+
+TEST(ClientDigest, ANonceIsSharedOnlyAfterItsFirstRequestWasAccepted) {
+  auto auth = mufasa();
+  Request request = req(kUrl);
+  auto flow = auth->start(request);
+  flow->prepare(request);
+  auto challenged = unauthorized({challenge("MD5")});
+  ASSERT_EQ(flow->on_response(request, challenged), Next::retry);
+  flow->prepare(request);  // nc=1 in flight
+  Request other = req(kUrl);
+  auto concurrent = auth->start(other);
+  concurrent->prepare(other);
+  EXPECT_EQ(other.header("Authorization"), nullptr);  // would overtake nc=1 on another connection
+  auto accepted = ok();
+  ASSERT_EQ(flow->on_response(request, accepted), Next::done);
+  Request later = req(kUrl);
+  auto after = auth->start(later);
+  after->prepare(later);
+  EXPECT_EQ(sent_params(later).nc, "00000002");
 }
 
 TEST(ClientDigest, WrongPasswordReturnsTheSecond401) {
