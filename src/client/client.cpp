@@ -97,6 +97,13 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
   void send() {
     try {
       flow->prepare(wire);
+      if (wire.url != url.str()) {  // a flow may edit the URL (the API key's query parameter)
+        detail::Url edited = detail::parse_url(wire.url);
+        if (!detail::same_origin(edited, url)) {
+          throw RequestError("an auth flow must not move the request to another origin");
+        }
+        url = std::move(edited);
+      }
       check_request(wire);
     } catch (...) {
       return finish(std::current_exception(), {});

@@ -147,6 +147,25 @@ class ThrowAuth final : public Auth {
   std::string message_;
 };
 
+// The "bearer" kind's fields as a TokenSet.
+TokenSet bearer_tokens(const json::object& spec) {
+  TokenSet tokens;
+  tokens.access_token = Secret(field_or(spec, "access_token", ""));
+  tokens.refresh_token = Secret(field_or(spec, "refresh_token", ""));
+  tokens.refresh_url = field_or(spec, "refresh_url", "");
+  tokens.client_id = field_or(spec, "client_id", "");
+  const std::string style = field_or(spec, "refresh_style", "gatehouse_json");
+  if (style == "oauth_form") {
+    tokens.refresh_style = TokenSet::RefreshStyle::oauth_form;
+  } else if (style != "gatehouse_json") {
+    throw std::invalid_argument("bearer: refresh_style gatehouse_json or oauth_form");
+  }
+  if (const auto* at = spec.if_contains("expires_at"); at && at->is_int64()) {
+    tokens.expires_at = at->as_int64();
+  }
+  return tokens;
+}
+
 }  // namespace
 
 ProbeAuth make_auth(const json::object& spec) {
@@ -178,6 +197,57 @@ ProbeAuth make_auth(const json::object& spec) {
   // ---- Real schemes: add one block per kind here ("basic", "digest", "apikey", "bearer",
   // "negotiate", "auto"), reading the kind's fields from `spec`. A BearerAuth also sets
   // out.bearer so the probe prints refresh_count and tokens.
+  // "basic": user, password, preemptive (default true).
+  if (kind == "basic") {
+    out.auth = basic_auth(field(spec, "user"), Secret(field(spec, "password")),
+                          flag(spec, "preemptive", true));
+    return out;
+  }
+  // "digest": user, password.
+  if (kind == "digest") {
+    out.auth = digest_auth(field(spec, "user"), Secret(field(spec, "password")));
+    return out;
+  }
+  // "apikey": key, placement ("authorization" default | "x_api_key" | "query"),
+  // allow_insecure_query (default false).
+  if (kind == "apikey") {
+    const std::string placement = field_or(spec, "placement", "authorization");
+    ApiKeyPlacement where = ApiKeyPlacement::authorization;
+    if (placement == "x_api_key") {
+      where = ApiKeyPlacement::x_api_key;
+    } else if (placement == "query") {
+      where = ApiKeyPlacement::query;
+    } else if (placement != "authorization") {
+      throw std::invalid_argument("apikey: placement authorization, x_api_key or query");
+    }
+    out.auth =
+        api_key_auth(Secret(field(spec, "key")), where, flag(spec, "allow_insecure_query", false));
+    return out;
+  }
+  // "bearer": access_token, refresh_token, refresh_url, refresh_style ("gatehouse_json" default
+  // | "oauth_form"), client_id, expires_at (number).
+  if (kind == "bearer") {
+    out.bearer = bearer_auth(bearer_tokens(spec));
+    out.auth = out.bearer;
+    return out;
+  }
+  // "auto": user, password, api_key, bearer (an object with the "bearer" fields).
+  if (kind == "auto") {
+    AutoCredentials credentials;
+    credentials.user = field_or(spec, "user", "");
+    if (const auto* password = spec.if_contains("password"); password && password->is_string()) {
+      credentials.password = Secret(std::string_view(password->as_string()));
+    }
+    if (const auto* key = spec.if_contains("api_key"); key && key->is_string()) {
+      credentials.api_key = Secret(std::string_view(key->as_string()));
+    }
+    if (const auto* bearer = spec.if_contains("bearer"); bearer && bearer->is_object()) {
+      out.bearer = bearer_auth(bearer_tokens(bearer->as_object()));
+      credentials.bearer = out.bearer;
+    }
+    out.auth = auto_auth(std::move(credentials));
+    return out;
+  }
   throw std::invalid_argument("auth: unknown kind '" + kind + "'");
 }
 

@@ -1,0 +1,57 @@
+#pragma once
+// BearerAuth's implementation, visible to tests: renew() takes the function that sends the
+// refresh request, so the single-flight logic can be driven without a network.
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "gatehouse/client.hpp"
+
+namespace gatehouse::client::detail {
+
+using RefreshSender = std::function<void(Request, Client::Handler)>;
+
+class BearerAuthImpl final : public BearerAuth,
+                             public std::enable_shared_from_this<BearerAuthImpl> {
+ public:
+  BearerAuthImpl(TokenSet tokens, std::function<void(const TokenSet&)> on_refreshed);
+
+  std::unique_ptr<AuthFlow> start(const Request& request) override;
+  void async_renew(Client& client, const Request& failed,
+                   std::function<void(std::exception_ptr)> done) override;
+  TokenSet tokens() const override;
+  std::uint64_t refresh_count() const noexcept override { return refresh_count_.load(); }
+
+  // Single flight: when `failed` carried an access token other than the current one, someone
+  // refreshed already and `done` completes at once; when a refresh is under way `done` waits for
+  // it; otherwise this call sends the one refresh request through `send`. Every waiter gets the
+  // same outcome. A refresh token the server refused is not sent again.
+  void renew(const Request& failed, const RefreshSender& send,
+             std::function<void(std::exception_ptr)> done);
+
+  // The current access token, for AuthFlow::prepare.
+  Secret access_token() const;
+
+  // The refresh request for the current tokens (gatehouse JSON or OAuth 2.0 form, RFC 6749 §6).
+  static Request refresh_request(const TokenSet& tokens);
+  // A token response (RFC 6749 §5.1): the new set, or an exception for the waiters.
+  static TokenSet parse_refresh_response(const TokenSet& old, const Response& response,
+                                         std::int64_t now);
+
+ private:
+  void finish(std::exception_ptr error, std::optional<TokenSet> fresh);
+
+  mutable std::mutex mutex_;
+  TokenSet tokens_;
+  bool refreshing_ = false;
+  std::string refused_refresh_token_;  // the refresh token the server refused, if any
+  std::vector<std::function<void(std::exception_ptr)>> waiters_;
+  std::function<void(const TokenSet&)> on_refreshed_;
+  std::atomic<std::uint64_t> refresh_count_{0};
+};
+
+}  // namespace gatehouse::client::detail

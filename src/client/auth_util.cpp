@@ -1,0 +1,116 @@
+#include "client/auth_util.hpp"
+
+#include <boost/url.hpp>
+
+namespace gatehouse::client::detail {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// RFC 3986 §2.3: unreserved bytes as is, everything else %XX.
+std::string percent_encode(std::string_view value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const unsigned char c : value) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string origin_of(std::string_view url) {
+  auto parsed = boost::urls::parse_absolute_uri(url);
+  if (!parsed) return {};
+  const std::string scheme = lower(parsed->scheme());
+  if (scheme != "http" && scheme != "https") return {};
+  std::string port = parsed->has_port() ? std::string(parsed->port()) : "";
+  if (port.empty()) port = scheme == "https" ? "443" : "80";
+  return scheme + "://" + lower(parsed->encoded_host()) + ":" + port;
+}
+
+std::string request_target(std::string_view url) {
+  auto parsed = boost::urls::parse_absolute_uri(url);
+  if (!parsed) return {};
+  std::string target(parsed->encoded_path());
+  if (target.empty()) target = "/";
+  if (parsed->has_query()) {
+    target += '?';
+    target += parsed->encoded_query();
+  }
+  return target;
+}
+
+bool is_https(std::string_view url) {
+  auto parsed = boost::urls::parse_absolute_uri(url);
+  return parsed && lower(parsed->scheme()) == "https";
+}
+
+std::optional<std::string> with_query_param(std::string_view url, std::string_view name,
+                                            std::string_view value) {
+  // By hand on the encoded query: Boost.URL 1.81's params().set() corrupts the heap when it
+  // replaces an existing parameter, and its erase(key) leaves encoded duplicates behind.
+  auto parsed = boost::urls::parse_absolute_uri(url);
+  if (!parsed) return std::nullopt;
+  std::string query;
+  std::string_view rest = parsed->encoded_query();
+  while (parsed->has_query() && !rest.empty()) {
+    const auto amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    if (pair.substr(0, pair.find('=')) == name) continue;
+    if (!query.empty()) query += '&';
+    query += pair;
+  }
+  if (!query.empty()) query += '&';
+  query += percent_encode(name) + "=" + percent_encode(value);
+  boost::urls::url out(*parsed);
+  out.set_encoded_query(query);
+  return std::string(out.buffer());
+}
+
+std::optional<Target> challenge_target(unsigned status) noexcept {
+  if (status == 401) return Target::origin;
+  if (status == 407) return Target::proxy;
+  return std::nullopt;
+}
+
+std::string_view challenge_field(Target target) noexcept {
+  switch (target) {
+    case Target::origin:
+      return "WWW-Authenticate";
+    case Target::proxy:
+      return "Proxy-Authenticate";
+  }
+  return "WWW-Authenticate";
+}
+
+std::string_view credentials_field(Target target) noexcept {
+  switch (target) {
+    case Target::origin:
+      return "Authorization";
+    case Target::proxy:
+      return "Proxy-Authorization";
+  }
+  return "Authorization";
+}
+
+ChallengeList challenges_of(const Response& response, Target target) {
+  const auto fields = response.headers_named(challenge_field(target));
+  return parse_challenges(fields);
+}
+
+}  // namespace gatehouse::client::detail
