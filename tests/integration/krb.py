@@ -17,6 +17,7 @@ the authenticated user in `X-Remote-User`):
   /staletoken/ok   200 with a genuine acceptor token of ANOTHER security context (replayed)
   /deleg/ok        200; delegated credentials are stored in `apache.deleg_dir`
   /echo/ok         200; echoes the request's Authorization in X-Seen-Authorization (replay test)
+  /deny/ok         authenticates, then refuses every user with 401 + `WWW-Authenticate: Negotiate`
 The access log (`apache.access_log()`) has one line per request: "<status> <method> <uri> <user>".
 """
 import base64
@@ -274,7 +275,7 @@ class GssApache:
         foreign = self._foreign_token()
         self.port = free_port()
         www = os.path.join(self.dir, "www")
-        for sub in ("krb", "notoken", "badtoken", "staletoken", "deleg", "echo"):
+        for sub in ("krb", "notoken", "badtoken", "staletoken", "deleg", "echo", "deny"):
             os.makedirs(os.path.join(www, sub))
             with open(os.path.join(www, sub, "ok"), "w") as f:
                 f.write(f"hello from {sub}\n")
@@ -301,6 +302,7 @@ class GssApache:
             "staletoken": f'  Header always set WWW-Authenticate "Negotiate {foreign}" {not_401}\n',
             "deleg": f"  GssapiDelegCcacheDir {self.deleg_dir}\n",
             "echo": '  Header always set X-Seen-Authorization "expr=%{HTTP:Authorization}"\n',
+            "deny": "",
         }
         locations = f"""<Location /errors/>
   Header always unset WWW-Authenticate
@@ -311,7 +313,7 @@ class GssApache:
   AuthName "gatehouse test"
   GssapiCredStore keytab:{self.realm.keytab}
   GssapiLocalName Off
-  Require valid-user
+  Require {"user nobody@" + REALM if name == "deny" else "valid-user"}
   ErrorDocument 404 "{ERROR_BODY}"
   Header always set X-Remote-User "expr=%{{REMOTE_USER}}"
 {extra}</Location>
