@@ -16,6 +16,7 @@ test_pkgs=(
   nginx-light apache2 wrk python3-fastapi python3-uvicorn python3-uvloop python3-httptools python3-bcrypt
   python3-jwt python3-cryptography nodejs npm
   krb5-kdc krb5-admin-server krb5-user libapache2-mod-auth-gssapi python3-gssapi python3-requests-kerberos
+  tinyproxy
 )
 
 want=("${build_pkgs[@]}")

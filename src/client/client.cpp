@@ -1,0 +1,281 @@
+// Client: the exchange loop (auth flows, retries, renewal, redirects) over detail::Transport.
+// Every step of an exchange runs on the transport's strand, so an Exchange needs no lock.
+#include <atomic>
+#include <cstdlib>
+#include <future>
+#include <mutex>
+
+#include "client/log.hpp"
+#include "client/transport.hpp"
+#include "client/url.hpp"
+#include "gatehouse/client.hpp"
+#include "gatehouse/http.hpp"
+
+namespace gatehouse::client {
+namespace {
+
+constexpr int kMaxSendsPerHop = 6;
+
+bool is_redirect(unsigned status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+void drop_body(Request& request) {
+  request.body.clear();
+  for (std::string_view name :
+       {"Content-Type", "Content-Length", "Content-Encoding", "Transfer-Encoding"}) {
+    request.remove_header(name);
+  }
+}
+
+}  // namespace
+
+Options options_from_environment() {
+  return detail::options_from([](const char* name) { return std::getenv(name); });
+}
+
+namespace {
+
+// Client::Impl's state, outside the class so the exchange machinery below can name it.
+struct Core {
+  Core(boost::asio::io_context* caller_io, Options o) : options(std::move(o)) {
+    if (caller_io == nullptr) {
+      owned = std::make_unique<detail::IoThread>();
+      caller_io = &owned->io();
+    }
+    transport = std::make_unique<detail::Transport>(*caller_io, options);
+  }
+
+  std::shared_ptr<Auth> current_auth() const {
+    std::lock_guard lock(mutex);
+    return auth;
+  }
+
+  const Options options;
+  std::unique_ptr<detail::IoThread> owned;  // null when the caller runs the io_context
+  std::unique_ptr<detail::Transport> transport;
+  mutable std::mutex mutex;
+  std::shared_ptr<Auth> auth;           // guarded by mutex
+  std::atomic<Client*> owner{nullptr};  // null once the Client is gone
+};
+
+// One call of async_send: every hop (redirect) and every send of each hop.
+struct Exchange : std::enable_shared_from_this<Exchange> {
+  std::shared_ptr<Core> client;
+  Request request;  // the caller's, as changed by redirects
+  Request wire;     // what this hop sends: `request` as prepared by the hop's flow
+  Client::Handler handler;
+  detail::Url url;
+  detail::Url original_url;
+  std::shared_ptr<Auth> auth;  // the caller's (request.auth, else the client's, else none)
+  std::unique_ptr<AuthFlow> flow;
+  int sends = 0;  // in this hop
+  int redirects = 0;
+  bool renewed = false;
+  bool completed = false;
+
+  void start() {
+    try {
+      check_request(request);
+      url = detail::parse_url(request.url);
+      original_url = url;
+      auth = request.auth ? request.auth : client->current_auth();
+      if (!auth) auth = no_auth();
+      flow = auth->start(request);
+    } catch (...) {
+      return finish(std::current_exception(), {});
+    }
+    wire = request;
+    send();
+  }
+
+  static void check_request(const Request& request) {
+    detail::check_method(request.method);
+    for (const auto& [name, value] : request.headers) detail::check_header(name, value);
+  }
+
+  void send() {
+    try {
+      flow->prepare(wire);
+      check_request(wire);
+    } catch (...) {
+      return finish(std::current_exception(), {});
+    }
+    ++sends;
+    client->transport->async_exchange(
+        url, wire, [self = shared_from_this()](std::exception_ptr error, Response response) {
+          self->on_response(error, std::move(response));
+        });
+  }
+
+  void on_response(std::exception_ptr error, Response response) {
+    if (error) return finish(error, {});
+    response.url = url.str();
+    Next next = Next::done;
+    try {
+      next = flow->on_response(wire, response);
+    } catch (...) {
+      return finish(std::current_exception(), {});
+    }
+    switch (next) {
+      case Next::done:
+        return follow_or_finish(std::move(response));
+      case Next::retry:
+        if (sends >= kMaxSendsPerHop) return finish(nullptr, std::move(response));
+        return send();
+      case Next::renew:
+        if (renewed || sends >= kMaxSendsPerHop) return finish(nullptr, std::move(response));
+        renewed = true;
+        return renew(std::move(response));
+    }
+  }
+
+  void renew(Response response) {
+    Client* owner = client->owner.load();
+    if (owner == nullptr) {
+      return finish(std::make_exception_ptr(TransportError("the client was shut down")), {});
+    }
+    auto self = shared_from_this();
+    auto once = std::make_shared<std::atomic<bool>>(false);
+    try {
+      auth->async_renew(*owner, wire, [self, once](std::exception_ptr error) {
+        if (once->exchange(true)) return;
+        // Back onto the strand: the Auth may complete on any thread.
+        self->client->transport->post([self, error] {
+          if (error) return self->finish(error, {});
+          self->send();
+        });
+      });
+    } catch (...) {
+      if (!once->exchange(true)) finish(std::current_exception(), {});
+    }
+  }
+
+  // RFC 9110 §15.4: follow 301/302/303/307/308 with a Location.
+  void follow_or_finish(Response response) {
+    const std::string* location = response.header("Location");
+    if (!client->options.follow_redirects || !is_redirect(response.status) || location == nullptr) {
+      return finish(nullptr, std::move(response));
+    }
+    if (redirects >= client->options.max_redirects) {
+      return finish(std::make_exception_ptr(TransportError(
+                        "too many redirects (more than " +
+                        std::to_string(client->options.max_redirects) + ") from " + request.url)),
+                    {});
+    }
+    detail::Url next;
+    try {
+      next = detail::resolve_url(url, *location);
+    } catch (const RequestError& e) {
+      return finish(std::make_exception_ptr(TransportError(std::string("redirect: ") + e.what())),
+                    {});
+    }
+    ++redirects;
+    // §15.4.4: 303 → GET without a body (HEAD stays HEAD); §15.4.2/§15.4.3: 301/302 after POST
+    // → GET without a body, as browsers and httpx do; 307/308 keep method and body.
+    if (response.status == 303 ||
+        ((response.status == 301 || response.status == 302) && request.method == "POST")) {
+      if (request.method != "HEAD") request.method = "GET";
+      drop_body(request);
+    }
+    // Credentials never reach another origin (RFC 9110 §15.4 security notes; as curl and httpx).
+    if (!detail::same_origin(next, url)) {
+      request.remove_header("Authorization");
+      request.remove_header("Cookie");
+      request.remove_header("Host");
+      if (client->transport->proxy_for(next) != client->transport->proxy_for(url)) {
+        request.remove_header("Proxy-Authorization");
+      }
+    }
+    client_log().debug("{} redirect {} -> {}", response.status, url.str(), next.str());
+    url = std::move(next);
+    request.url = url.str();
+    sends = 0;
+    try {
+      // The auth flow runs only for the origin the caller addressed.
+      flow =
+          detail::same_origin(url, original_url) ? auth->start(request) : no_auth()->start(request);
+    } catch (...) {
+      return finish(std::current_exception(), {});
+    }
+    // Headers a flow set stay with their hop: each hop starts from the caller's request.
+    wire = request;
+    send();
+  }
+
+  void finish(std::exception_ptr error, Response response) {
+    if (completed) return;
+    completed = true;
+    flow.reset();
+    try {
+      handler(error, std::move(response));
+    } catch (const std::exception& e) {
+      client_log().error("a client completion handler threw: {}", e.what());
+    } catch (...) {
+      client_log().error("a client completion handler threw");
+    }
+  }
+};
+
+}  // namespace
+
+struct Client::Impl : Core {
+  using Core::Core;
+};
+
+Client::Client(Options options) : impl_(std::make_shared<Impl>(nullptr, std::move(options))) {
+  impl_->owner = this;
+}
+
+Client::Client(boost::asio::io_context& io, Options options)
+    : impl_(std::make_shared<Impl>(&io, std::move(options))) {
+  impl_->owner = this;
+}
+
+Client::~Client() {
+  impl_->owner = nullptr;
+  impl_->transport->shutdown();
+  // Owned thread: pending exchanges fail ("shut down") and complete before the join returns.
+  if (impl_->owned) impl_->owned->stop();
+}
+
+void Client::set_auth(std::shared_ptr<Auth> auth) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->auth = std::move(auth);
+}
+
+std::shared_ptr<Auth> Client::auth() const {
+  return impl_->current_auth();
+}
+
+const Options& Client::options() const noexcept {
+  return impl_->options;
+}
+
+Response Client::send(Request request) {
+  const bool on_io_thread =
+      impl_->owned ? impl_->owned->in_thread() : impl_->transport->io_running_in_this_thread();
+  if (on_io_thread) {
+    throw Error("Client::send() called on the client's I/O thread (use async_send)");
+  }
+  auto promise = std::make_shared<std::promise<Response>>();
+  auto future = promise->get_future();
+  async_send(std::move(request), [promise](std::exception_ptr error, Response response) {
+    if (error) {
+      promise->set_exception(error);
+    } else {
+      promise->set_value(std::move(response));
+    }
+  });
+  return future.get();
+}
+
+void Client::async_send(Request request, Handler handler) {
+  auto exchange = std::make_shared<Exchange>();
+  exchange->client = impl_;
+  exchange->request = std::move(request);
+  exchange->handler = std::move(handler);
+  impl_->transport->post([exchange] { exchange->start(); });
+}
+
+}  // namespace gatehouse::client

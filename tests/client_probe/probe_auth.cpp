@@ -1,0 +1,184 @@
+// The probe's auth kinds: one `if (kind == "...")` block each. Test-only auths (static_header,
+// retry_once, retry_always, renew, throw) exercise the client's exchange loop without any real
+// scheme.
+#include "probe_auth.hpp"
+
+#include <atomic>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+namespace gatehouse::client_probe {
+namespace json = boost::json;
+using namespace gatehouse::client;
+
+namespace {
+
+std::string field(const json::object& spec, std::string_view name) {
+  const auto* value = spec.if_contains(name);
+  if (value == nullptr || !value->is_string()) {
+    throw std::invalid_argument("auth: missing string field '" + std::string(name) + "'");
+  }
+  return std::string(value->as_string());
+}
+
+std::string field_or(const json::object& spec, std::string_view name, std::string fallback) {
+  const auto* value = spec.if_contains(name);
+  return value != nullptr && value->is_string() ? std::string(value->as_string()) : fallback;
+}
+
+bool flag(const json::object& spec, std::string_view name, bool fallback) {
+  const auto* value = spec.if_contains(name);
+  return value != nullptr && value->is_bool() ? value->as_bool() : fallback;
+}
+
+// Sets `name: value` on every send.
+class StaticHeaderAuth final : public Auth {
+ public:
+  StaticHeaderAuth(std::string name, std::string value)
+      : name_(std::move(name)), value_(std::move(value)) {}
+  std::unique_ptr<AuthFlow> start(const Request&) override {
+    struct Flow final : AuthFlow {
+      const StaticHeaderAuth* auth;
+      explicit Flow(const StaticHeaderAuth* a) : auth(a) {}
+      void prepare(Request& request) override { request.set_header(auth->name_, auth->value_); }
+      Next on_response(Request&, Response&) override { return Next::done; }
+    };
+    return std::make_unique<Flow>(this);
+  }
+
+ private:
+  std::string name_, value_;
+};
+
+// First send bare; on a 401, Next::retry with `name: value` (retry_once), or retry on every 401
+// with `name: <send number>` (retry_always, to see the client's cap of 6 sends).
+class RetryAuth final : public Auth {
+ public:
+  RetryAuth(std::string name, std::string value, bool always)
+      : name_(std::move(name)), value_(std::move(value)), always_(always) {}
+  std::unique_ptr<AuthFlow> start(const Request&) override {
+    struct Flow final : AuthFlow {
+      const RetryAuth* auth;
+      int sends = 0;
+      bool armed = false;
+      explicit Flow(const RetryAuth* a) : auth(a) {}
+      void prepare(Request& request) override {
+        ++sends;
+        if (auth->always_) {
+          request.set_header(auth->name_, std::to_string(sends));
+        } else if (armed) {
+          request.set_header(auth->name_, auth->value_);
+        }
+      }
+      Next on_response(Request&, Response& response) override {
+        if (response.status != 401) return Next::done;
+        if (auth->always_) return Next::retry;
+        if (armed) return Next::done;
+        armed = true;
+        return Next::retry;
+      }
+    };
+    return std::make_unique<Flow>(this);
+  }
+
+ private:
+  std::string name_, value_;
+  bool always_;
+};
+
+// Sends `name: <current value>`; a 401 answers Next::renew; async_renew completes from another
+// thread, replacing the value with `renewed_value` (or failing with SessionExpiredError when
+// "fail" is true). Counts renewals in renew_count.
+class RenewAuth final : public Auth {
+ public:
+  RenewAuth(std::string name, std::string value, std::string renewed, bool fail)
+      : name_(std::move(name)),
+        value_(std::move(value)),
+        renewed_(std::move(renewed)),
+        fail_(fail) {}
+  std::unique_ptr<AuthFlow> start(const Request&) override {
+    struct Flow final : AuthFlow {
+      RenewAuth* auth;
+      explicit Flow(RenewAuth* a) : auth(a) {}
+      void prepare(Request& request) override {
+        std::lock_guard lock(auth->mutex_);
+        request.set_header(auth->name_, auth->value_);
+      }
+      Next on_response(Request&, Response& response) override {
+        return response.status == 401 ? Next::renew : Next::done;
+      }
+    };
+    return std::make_unique<Flow>(this);
+  }
+  void async_renew(Client& client, const Request& failed,
+                   std::function<void(std::exception_ptr)> done) override {
+    if (fail_) return Auth::async_renew(client, failed, std::move(done));
+    std::thread([this, done = std::move(done)] {
+      {
+        std::lock_guard lock(mutex_);
+        value_ = renewed_;
+      }
+      done(nullptr);
+    }).detach();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::string name_, value_, renewed_;
+  bool fail_;
+};
+
+// on_response throws TransportError(message): the exchange must fail with it.
+class ThrowAuth final : public Auth {
+ public:
+  explicit ThrowAuth(std::string message) : message_(std::move(message)) {}
+  std::unique_ptr<AuthFlow> start(const Request&) override {
+    struct Flow final : AuthFlow {
+      std::string message;
+      explicit Flow(std::string m) : message(std::move(m)) {}
+      void prepare(Request&) override {}
+      Next on_response(Request&, Response&) override { throw TransportError(message); }
+    };
+    return std::make_unique<Flow>(message_);
+  }
+
+ private:
+  std::string message_;
+};
+
+}  // namespace
+
+ProbeAuth make_auth(const json::object& spec) {
+  const std::string kind = field_or(spec, "kind", "none");
+  ProbeAuth out;
+  if (kind == "none") {
+    out.auth = no_auth();
+    return out;
+  }
+  if (kind == "static_header") {
+    out.auth = std::make_shared<StaticHeaderAuth>(field(spec, "name"), field(spec, "value"));
+    return out;
+  }
+  if (kind == "retry_once" || kind == "retry_always") {
+    out.auth = std::make_shared<RetryAuth>(field(spec, "name"), field_or(spec, "value", ""),
+                                           kind == "retry_always");
+    return out;
+  }
+  if (kind == "renew") {
+    out.auth =
+        std::make_shared<RenewAuth>(field(spec, "name"), field(spec, "value"),
+                                    field_or(spec, "renewed_value", ""), flag(spec, "fail", false));
+    return out;
+  }
+  if (kind == "throw") {
+    out.auth = std::make_shared<ThrowAuth>(field_or(spec, "message", "flow failed"));
+    return out;
+  }
+  // ---- Real schemes: add one block per kind here ("basic", "digest", "apikey", "bearer",
+  // "negotiate", "auto"), reading the kind's fields from `spec`. A BearerAuth also sets
+  // out.bearer so the probe prints refresh_count and tokens.
+  throw std::invalid_argument("auth: unknown kind '" + kind + "'");
+}
+
+}  // namespace gatehouse::client_probe
