@@ -12,10 +12,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    gc::NegotiateOptions options;
+    options.mutual_authentication = gc::MutualAuthentication::required;
     gc::Client client;
-    client.set_auth(
-        gc::negotiate_auth({.mutual_authentication = gc::MutualAuthentication::required}));
-    const auto response = client.send({.method = "GET", .url = argv[1]});
+    client.set_auth(gc::negotiate_auth(options));
+    gc::Request request;
+    request.url = argv[1];
+    const auto response = client.send(request);
     std::cout << response.status << ' ' << response.reason << '\n' << response.body;
     return response.status < 400 ? 0 : 1;
   } catch (const gc::Error& e) {  // SpnegoExchangeError, MutualAuthenticationError, transport

@@ -4,12 +4,8 @@
 // explicit principal and ccache, SPNEGO or raw Kerberos mechanism, delegation; plus 407
 // Proxy-Authenticate challenges answered with Proxy-Authorization.
 #include <spdlog/logger.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
-#include <boost/url/parse.hpp>
 #include <cctype>
-#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,9 +13,10 @@
 #include <utility>
 
 #include "client/gss.hpp"
+#include "client/log.hpp"
 #include "client/negotiate_internal.hpp"
+#include "client/url.hpp"
 #include "gatehouse/client.hpp"
-#include "gatehouse/http.hpp"
 #include "util/encoding.hpp"
 
 namespace gatehouse::client {
@@ -145,40 +142,30 @@ namespace {
 using negotiate::MutualAction;
 
 spdlog::logger& log() {
-  static const auto logger = [] {
-    if (auto existing = spdlog::get("gatehouse.client")) return existing;
-    auto created = std::make_shared<spdlog::logger>(
-        "gatehouse.client", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
-    const char* level = std::getenv("GATEHOUSE_LOG_LEVEL");
-    created->set_level(level != nullptr ? spdlog::level::from_str(level) : spdlog::level::warn);
-    return created;
-  }();
-  return *logger;
+  return client_log();
 }
 
-// The host of an absolute URL, an IPv6 literal without brackets; "" when there is none.
+// The host of an absolute http(s) URL, an IPv6 literal without brackets; "" when unparsable.
 std::string host_of(const std::string& url) {
-  const auto parsed = boost::urls::parse_uri(url);
-  if (!parsed) return {};
-  std::string host = parsed->host_address();
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
+  try {
+    return detail::parse_url(url).host;
+  } catch (const RequestError&) {
+    return {};
   }
-  return host;
 }
 
-// The host of the proxy a request to `url` goes through, from http_proxy / https_proxy (curl's
-// rules: HTTP_PROXY upper case is ignored). Only consulted after a 407, which proves a proxy.
+// The host of the proxy a request to `url` goes through, from the proxy environment
+// (options_from_environment: http_proxy / https_proxy / all_proxy). Only consulted after a 407,
+// which proves that there is a proxy; the Auth cannot see the Client's Options.
 std::string proxy_host_for(const std::string& url) {
-  const auto parsed = boost::urls::parse_uri(url);
-  if (!parsed) return {};
-  const bool https = iequals(parsed->scheme(), "https");
-  const char* value = std::getenv(https ? "https_proxy" : "http_proxy");
-  if ((value == nullptr || *value == '\0') && https) value = std::getenv("HTTPS_PROXY");
-  if (value == nullptr || *value == '\0') return {};
-  std::string proxy(value);
-  if (proxy.find("://") == std::string::npos) proxy = "http://" + proxy;
-  return host_of(proxy);
+  try {
+    const auto target = detail::parse_url(url);
+    const auto options = options_from_environment();
+    const std::string& proxy = target.https() ? options.https_proxy : options.http_proxy;
+    return proxy.empty() ? std::string() : detail::parse_proxy(proxy).host;
+  } catch (const RequestError&) {
+    return {};
+  }
 }
 
 gss_OID mechanism_oid(Mechanism mechanism) {
@@ -279,7 +266,7 @@ class NegotiateFlow final : public AuthFlow {
     ++rounds;
     const std::string host = proxy ? proxy_host_for(request.url) : host_of(request.url);
     if (host.empty()) {
-      log().warn("negotiate: 407 from a proxy that is not in http_proxy/https_proxy, returned");
+      log().warn("negotiate: 407 from a proxy that is not in the proxy environment, returned");
       return Next::done;
     }
     auto& context = proxy ? proxy_ : origin_;
@@ -309,7 +296,7 @@ class NegotiateFlow final : public AuthFlow {
   }
 
   [[noreturn]] static void fail(const Response& response, std::string_view why) {
-    log().error("negotiate: mutual authentication failed: {}", why);
+    log().info("negotiate: mutual authentication failed: {}", why);
     throw MutualAuthenticationError("Unable to authenticate " + std::to_string(response.status) +
                                         " " + response.url + ": " + std::string(why),
                                     response);

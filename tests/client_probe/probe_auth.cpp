@@ -3,6 +3,8 @@
 // scheme.
 #include "probe_auth.hpp"
 
+#include "client/negotiate_internal.hpp"
+
 #include <atomic>
 #include <stdexcept>
 #include <string>
@@ -178,6 +180,24 @@ ProbeAuth make_auth(const json::object& spec) {
   // ---- Real schemes: add one block per kind here ("basic", "digest", "apikey", "bearer",
   // "negotiate", "auto"), reading the kind's fields from `spec`. A BearerAuth also sets
   // out.bearer so the probe prints refresh_count and tokens.
+  if (kind == "negotiate") {
+    // Fields mirror NegotiateOptions and the CLI flags (docs/negotiate.md).
+    NegotiateOptions options;
+    const auto mode = client::negotiate::parse_mutual(field_or(spec, "mutual", "disabled"));
+    if (!mode) throw std::invalid_argument("auth: negotiate mutual is required|optional|disabled");
+    const auto mech = client::negotiate::parse_mechanism(field_or(spec, "mech", "spnego"));
+    if (!mech) throw std::invalid_argument("auth: negotiate mech is spnego|krb5");
+    options.mutual_authentication = *mode;
+    options.mechanism = *mech;
+    options.sanitize_mutual_error_response = flag(spec, "sanitize", true);
+    options.opportunistic_auth = flag(spec, "opportunistic", false);
+    options.delegate = flag(spec, "delegate", false);
+    options.target_name = field_or(spec, "target_name", "");
+    options.principal = field_or(spec, "principal", "");
+    options.ccache = field_or(spec, "ccache", "");
+    out.auth = negotiate_auth(std::move(options));
+    return out;
+  }
   throw std::invalid_argument("auth: unknown kind '" + kind + "'");
 }
 
