@@ -18,6 +18,8 @@ the authenticated user in `X-Remote-User`):
   /deleg/ok        200; delegated credentials are stored in `apache.deleg_dir`
   /echo/ok         200; echoes the request's Authorization in X-Seen-Authorization (replay test)
   /deny/ok         authenticates, then refuses every user with 401 + `WWW-Authenticate: Negotiate`
+The same Apache is a forward proxy (ProxyRequests On) that wants Negotiate: 407 with
+`Proxy-Authenticate: Negotiate`, the proxy user in `X-Proxy-User`.
 The access log (`apache.access_log()`) has one line per request: "<status> <method> <uri> <user>".
 """
 import base64
@@ -336,6 +338,8 @@ LoadModule authz_user_module {modules}/mod_authz_user.so
 LoadModule auth_gssapi_module {modules}/mod_auth_gssapi.so
 LoadModule headers_module {modules}/mod_headers.so
 LoadModule mime_module {modules}/mod_mime.so
+LoadModule proxy_module {modules}/mod_proxy.so
+LoadModule proxy_http_module {modules}/mod_proxy_http.so
 TypesConfig /dev/null
 User www-data
 Group www-data
@@ -354,6 +358,16 @@ DocumentRoot {www}
 <Directory {www}>
   Require all granted
 </Directory>
+# A forward proxy that wants Negotiate (407 + Proxy-Authenticate) before proxying anywhere.
+ProxyRequests On
+<Proxy "*">
+  AuthType GSSAPI
+  AuthName "gatehouse test proxy"
+  GssapiCredStore keytab:{self.realm.keytab}
+  GssapiLocalName Off
+  Require valid-user
+  Header always set X-Proxy-User "expr=%{{REMOTE_USER}}"
+</Proxy>
 {locations}""")
         env = self.realm.base_env()
         env["KRB5_KTNAME"] = "FILE:" + self.realm.keytab

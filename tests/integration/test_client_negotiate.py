@@ -55,9 +55,9 @@ class NegotiateClientTest(unittest.TestCase):
         cls.apache.__exit__()
         cls.realm.__exit__()
 
-    def probe(self, path, env=None, host="127.0.0.1", **negotiate):
+    def probe(self, path, env=None, host="127.0.0.1", options=None, **negotiate):
         """One GET of `path` with negotiate_auth(options) through the probe."""
-        spec = {"auth": dict(kind="negotiate", **negotiate),
+        spec = {"auth": dict(kind="negotiate", **negotiate), "options": options or {},
                 "requests": [{"method": "GET", "url": self.apache.url(path, host)}]}
         proc = subprocess.run([PROBE], input=json.dumps(spec), env=env or self.realm.env(),
                               capture_output=True, text=True, timeout=60)
@@ -77,12 +77,14 @@ class NegotiateClientTest(unittest.TestCase):
         """`path` with a query no other request used, to find it in the access log."""
         return f"{path}?t={uuid.uuid4().hex}"
 
-    def log_lines(self, path, at_least):
-        """Access-log lines "<status> <method> <uri> <user>" of requests for exactly `path`, once
-        there are `at_least` of them (Apache writes a line after sending its response)."""
+    def log_lines(self, path, at_least, prefix=False):
+        """Access-log lines "<status> <method> <uri> <user>" of requests for exactly `path` (or
+        starting with it), once there are `at_least` of them (Apache writes a line after sending
+        its response)."""
         deadline = time.monotonic() + 10.0
         while True:
-            lines = [line for line in self.apache.access_log() if len(line) >= 3 and line[2] == path]
+            lines = [line for line in self.apache.access_log()
+                     if len(line) >= 3 and (line[2].startswith(path) if prefix else line[2] == path)]
             if len(lines) >= at_least or time.monotonic() > deadline:
                 return lines
             time.sleep(0.02)
@@ -183,6 +185,21 @@ class NegotiateClientTest(unittest.TestCase):
         result = self.probe(path)
         self.assertEqual(result.status, 401, result)
         self.assertEqual([line[0] for line in self.log_lines(path, 3)], ["401", "401", "401"])
+
+    def test_proxy_407_is_answered_with_proxy_authorization(self):
+        # Apache is also a forward proxy that wants Negotiate; the target is a public file.
+        path = self.unique("/errors/404.txt")
+        proxy = f"http://127.0.0.1:{self.apache.port}"
+        env = self.realm.env(http_proxy=proxy)
+        result = self.probe(path, env=env, options={"use_env_proxies": True})
+        self.assertIsNone(result.error_type, result)
+        self.assertEqual(result.status, 200, result)
+        self.assertEqual(result.header("x-proxy-user"), self.realm.principal("user1"))
+        self.assertEqual(result.body, krb.ERROR_BODY)
+        # A proxy request's %U is the absolute URI (with the query once more).
+        lines = self.log_lines(self.apache.url(path), 2, prefix=True)
+        self.assertEqual([(line[0], line[3]) for line in lines],
+                         [("407", "-"), ("200", self.realm.principal("user1"))])
 
     # -- names and credentials -------------------------------------------------------------------
     def test_target_name_override(self):
