@@ -3,6 +3,8 @@
 // scheme.
 #include "probe_auth.hpp"
 
+#include "client/negotiate_internal.hpp"
+
 #include <atomic>
 #include <stdexcept>
 #include <string>
@@ -166,6 +168,25 @@ TokenSet bearer_tokens(const json::object& spec) {
   return tokens;
 }
 
+// The "negotiate" fields: mutual, mech, sanitize, opportunistic, delegate, target_name,
+// principal, ccache.
+NegotiateOptions negotiate_options(const json::object& spec) {
+  NegotiateOptions options;
+  const auto mode = client::negotiate::parse_mutual(field_or(spec, "mutual", "disabled"));
+  if (!mode) throw std::invalid_argument("auth: negotiate mutual is required|optional|disabled");
+  const auto mech = client::negotiate::parse_mechanism(field_or(spec, "mech", "spnego"));
+  if (!mech) throw std::invalid_argument("auth: negotiate mech is spnego|krb5");
+  options.mutual_authentication = *mode;
+  options.mechanism = *mech;
+  options.sanitize_mutual_error_response = flag(spec, "sanitize", true);
+  options.opportunistic_auth = flag(spec, "opportunistic", false);
+  options.delegate = flag(spec, "delegate", false);
+  options.target_name = field_or(spec, "target_name", "");
+  options.principal = field_or(spec, "principal", "");
+  options.ccache = field_or(spec, "ccache", "");
+  return options;
+}
+
 }  // namespace
 
 ProbeAuth make_auth(const json::object& spec) {
@@ -231,7 +252,8 @@ ProbeAuth make_auth(const json::object& spec) {
     out.auth = out.bearer;
     return out;
   }
-  // "auto": user, password, api_key, bearer (an object with the "bearer" fields).
+  // "auto": user, password, api_key, bearer (an object with the "bearer" fields), negotiate (an
+  // object with the "negotiate" fields).
   if (kind == "auto") {
     AutoCredentials credentials;
     credentials.user = field_or(spec, "user", "");
@@ -245,7 +267,16 @@ ProbeAuth make_auth(const json::object& spec) {
       out.bearer = bearer_auth(bearer_tokens(bearer->as_object()));
       credentials.bearer = out.bearer;
     }
+    if (const auto* negotiate = spec.if_contains("negotiate");
+        negotiate && negotiate->is_object()) {
+      credentials.negotiate = negotiate_options(negotiate->as_object());
+    }
     out.auth = auto_auth(std::move(credentials));
+    return out;
+  }
+  // "negotiate": fields mirror NegotiateOptions and the CLI flags (docs/negotiate.md).
+  if (kind == "negotiate") {
+    out.auth = negotiate_auth(negotiate_options(spec));
     return out;
   }
   throw std::invalid_argument("auth: unknown kind '" + kind + "'");
