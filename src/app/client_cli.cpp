@@ -489,9 +489,10 @@ std::string checked_origin(const std::string& url) {
   }
 }
 
-// httpie's shorthand: a URL without a scheme is http://.
+// httpie's shorthands: a URL without a scheme is http://, and ":PORT/path" is on localhost.
 std::string with_scheme(const std::string& url) {
   if (url.find("://") != std::string::npos) return url;
+  if (url.starts_with(':')) return "http://localhost" + url;
   return "http://" + url;
 }
 

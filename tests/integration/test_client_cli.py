@@ -228,6 +228,9 @@ class ClientCliTest(unittest.TestCase):
     # ---- exit codes -------------------------------------------------------------------------
     def test_exit_codes(self):
         self.assertEqual(self.gh("request", self.url + "/healthz").returncode, 0)
+        # httpie's shorthands: no scheme is http://, ":PORT" is localhost.
+        self.assertEqual(self.gh("request", f"127.0.0.1:{self.server.port}/healthz").returncode, 0)
+        self.assertEqual(self.gh("request", f":{self.server.port}/healthz").returncode, 0)
         wrong = self.gh("request", "--auth", "basic", "-u", f"{USER}:nope", self.url + "/auth/whoami")
         self.assertEqual(wrong.returncode, 1)
         self.assertIn("HTTP 401", wrong.stderr)
