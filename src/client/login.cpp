@@ -295,12 +295,26 @@ TokenSet poll_device_token(const DeviceAuthorization& authorization, const std::
                                     {"client_id", client_id}});
     Response response;
     try {
-      response = post(body);
+      try {
+        response = post(body);
+      } catch (const TimeoutError&) {
+        throw;
+      } catch (const TransportError&) {
+        // No answer at all, typically a kept-alive connection that the server closed as the
+        // request left (RFC 9112 §9.3.1; the transport repeats only idempotent methods). One
+        // repetition on a new connection is harmless: a poll changes nothing until approval,
+        // and a code already redeemed is refused as such.
+        event("retry");
+        response = post(body);
+      }
     } catch (const TimeoutError&) {
       wipe(body);
       interval *= 2;  // §3.5: back off on a connection timeout
       event("timeout");
       continue;
+    } catch (...) {
+      wipe(body);
+      throw;
     }
     wipe(body);
     if (response.status == 200) {

@@ -102,9 +102,10 @@ using TokenPost = std::function<Response(const std::string& form_body)>;
 
 // RFC 8628 §3.4-3.5: waits `interval`, asks, and goes on while the answer is
 // authorization_pending; slow_down adds 5 s to the interval for the rest of the flow; a timed-out
-// request doubles it (§3.5 back-off). access_denied and expired_token end it with a LoginError,
-// as does reaching expires_in without an answer (no request is sent after that).
-// `on_event` (optional) hears "slow_down" and "timeout".
+// request doubles it (§3.5 back-off); any other transport failure is repeated once at once (a
+// server closing an idle kept-alive connection) and then fails the flow. access_denied and
+// expired_token end it with a LoginError, as does reaching expires_in without an answer (no request
+// is sent after that). `on_event` (optional) hears "slow_down", "timeout" and "retry".
 TokenSet poll_device_token(const DeviceAuthorization& authorization, const std::string& client_id,
                            const TokenPost& post, PollClock& clock, std::string* id_token = nullptr,
                            const std::function<void(std::string_view)>& on_event = {});

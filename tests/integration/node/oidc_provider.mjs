@@ -24,6 +24,9 @@ const options = {
 };
 
 const server = http.createServer();
+// Node closes idle kept-alive connections after 5 s, the default poll interval: a race with the
+// client's reuse that is the transport's business, not what these tests are about.
+server.keepAliveTimeout = 65_000;
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const issuer = `http://127.0.0.1:${server.address().port}`;
 

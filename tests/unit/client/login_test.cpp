@@ -181,11 +181,31 @@ TEST(ClientDevicePoll, OtherErrorsAndMalformedAnswersEndTheFlow) {
   EXPECT_THROW(poll_device_token(authorization(), "c", html.post(), clock), LoginError);
   ScriptedEndpoint no_token{clock, {answer(200, R"({"token_type":"Bearer"})")}};
   EXPECT_THROW(poll_device_token(authorization(), "c", no_token.post(), clock), LoginError);
-  // A transport failure other than a timeout is not retried.
-  const TokenPost refused = [](const std::string&) -> Response {
+  // A transport failure other than a timeout is repeated once, at once, then fails the flow.
+  int attempts = 0;
+  const TokenPost refused = [&](const std::string&) -> Response {
+    ++attempts;
     throw TransportError("connection refused");
   };
   EXPECT_THROW(poll_device_token(authorization(), "c", refused, clock), TransportError);
+  EXPECT_EQ(attempts, 2);
+}
+
+TEST(ClientDevicePoll, APollThatLostItsConnectionIsRepeatedOnce) {
+  FakePollClock clock;
+  std::vector<std::chrono::milliseconds> asked;
+  int calls = 0;
+  const TokenPost post = [&](const std::string&) {
+    asked.push_back(clock.elapsed());
+    if (++calls == 2) throw TransportError("Connection reset by peer");
+    return calls == 1 ? oauth_error("authorization_pending") : kTokens;
+  };
+  std::vector<std::string> events;
+  const TokenSet tokens = poll_device_token(authorization(), "c", post, clock, nullptr,
+                                            [&](std::string_view e) { events.emplace_back(e); });
+  EXPECT_EQ(tokens.access_token.reveal(), "AT");
+  EXPECT_EQ(asked, (std::vector<std::chrono::milliseconds>{5s, 10s, 10s}));
+  EXPECT_EQ(events, std::vector<std::string>{"retry"});
 }
 
 TEST(ClientDeviceAuthorization, ParsesRfc8628Responses) {
