@@ -14,6 +14,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "app/client_cli.hpp"
 #include "auth/api_key.hpp"
 #include "auth/password_hash.hpp"
 #include "auth/username.hpp"
@@ -403,11 +404,14 @@ int main(int argc, char** argv) {
                                    "configuration");
   check->add_option("FILE", file)->required();
 
+  ClientCommands client_commands(app);  // login, logout, request
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  if (const auto code = client_commands.run()) return *code;
 
   const std::int64_t now = SystemClock{}.now_s();
   try {
