@@ -16,15 +16,11 @@ int main(int argc, char** argv) {
   namespace gc = gatehouse::client;
   const std::string base = argv[1];
   try {
-    gc::TokenSet tokens;
-    tokens.access_token = gatehouse::Secret(argv[2]);
-    tokens.refresh_token = gatehouse::Secret(argv[3]);
-    tokens.refresh_url = base + "/auth/refresh";
     gc::Client client;
-    client.set_auth(gc::bearer_auth(tokens, [](const gc::TokenSet&) { /* save the tokens */ }));
-    gc::Request request;
-    request.url = base + "/auth/whoami";
-    const gc::Response response = client.send(request);
+    auto tokens =
+        gc::TokenSet::gatehouse(base, gatehouse::Secret{argv[2]}, gatehouse::Secret{argv[3]});
+    client.set_auth(gc::bearer_auth(tokens, [](const gc::TokenSet&) { /* save them */ }));
+    const gc::Response response = client.get(base + "/auth/whoami");
 
     std::cout << response.status << " " << response.body << "\n";
   } catch (const gc::SessionExpiredError& e) {

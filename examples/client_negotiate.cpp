@@ -16,9 +16,7 @@ int main(int argc, char** argv) {
     options.mutual_authentication = gc::MutualAuthentication::required;
     gc::Client client;
     client.set_auth(gc::negotiate_auth(options));
-    gc::Request request;
-    request.url = argv[1];
-    const auto response = client.send(request);
+    const auto response = client.get(argv[1]);
     std::cout << response.status << ' ' << response.reason << '\n' << response.body;
     return response.status < 400 ? 0 : 1;
   } catch (const gc::Error& e) {  // SpnegoExchangeError, MutualAuthenticationError, transport

@@ -4,9 +4,9 @@
 // of httpx's `Auth` flows. Sync and async APIs share one connection pool and one set of auth
 // handlers, so a Bearer refresh is single-flight across both.
 //
-//   auto client = gatehouse::client::Client{};                       // owns one I/O thread
+//   gatehouse::client::Client client;                                // owns one I/O thread
 //   client.set_auth(gatehouse::client::digest_auth("demo", gatehouse::Secret{"demo"}));
-//   auto response = client.send({.method = "GET", .url = "http://127.0.0.1:8000/auth/whoami"});
+//   auto response = client.get("http://127.0.0.1:8000/auth/whoami");
 //
 // Errors: the sync API throws the exception types below; the async API hands the same exception
 // to the completion handler as a std::exception_ptr (nothing throws across an Asio handler).
@@ -44,7 +44,7 @@ struct Request {
   std::shared_ptr<Auth> auth;
 
   const std::string* header(std::string_view name) const noexcept;  // first value, or null
-  void set_header(std::string_view name, std::string value);         // replaces every value
+  void set_header(std::string_view name, std::string value);        // replaces every value
   void remove_header(std::string_view name);
 };
 
@@ -53,7 +53,8 @@ struct Response {
   std::string reason;
   Headers headers;
   std::string body;
-  std::string url;  // the URL that produced this response (after redirects)
+  std::string url;    // the URL that produced this response (after redirects)
+  std::string proxy;  // host of the proxy the request went through; empty when direct
 
   const std::string* header(std::string_view name) const noexcept;  // first value, or null
   std::vector<std::string> headers_named(std::string_view name) const;
@@ -64,13 +65,16 @@ struct Options {
   std::chrono::milliseconds timeout{30'000};  // per request, send to last body byte
   bool follow_redirects = true;
   int max_redirects = 10;
-  bool verify_tls = true;       // peer chain and hostname (RFC 6125); --insecure turns it off
-  std::string ca_file;          // PEM bundle; empty = the system store
-  std::string http_proxy;       // "http://host:port"; empty = direct
-  std::string https_proxy;      // CONNECT tunnel through this proxy
-  std::string no_proxy;         // comma list of hosts/domains/"*" (curl's rules)
+  bool verify_tls = true;   // peer chain and hostname (RFC 6125); --insecure turns it off
+  std::string ca_file;      // PEM bundle; empty = the system store
+  std::string http_proxy;   // "http://host:port"; empty = direct
+  std::string https_proxy;  // CONNECT tunnel through this proxy
+  std::string no_proxy;     // comma list of hosts/domains/"*" (curl's rules)
   std::size_t max_response_bytes = 64u << 20;
   std::size_t max_idle_connections_per_origin = 8;
+  // A pooled connection idle for longer is closed rather than reused (httpx's keepalive_expiry):
+  // servers close idle connections after a few seconds, and a request racing that close fails.
+  std::chrono::milliseconds keepalive_expiry{5'000};
   std::string user_agent = "gatehouse-client";
 };
 // Options with the proxies from http_proxy/https_proxy/no_proxy (also upper case; curl's rules:
@@ -173,8 +177,15 @@ struct TokenSet {
   // Where to refresh. gatehouse: "<base>/auth/refresh" (JSON body); any OAuth 2.0 server:
   // its token endpoint (form body, grant_type=refresh_token, client_id when set).
   std::string refresh_url;
-  enum class RefreshStyle { gatehouse_json, oauth_form } refresh_style = RefreshStyle::gatehouse_json;
+  enum class RefreshStyle {
+    gatehouse_json,
+    oauth_form
+  } refresh_style = RefreshStyle::gatehouse_json;
   std::string client_id;
+
+  // Tokens of a gatehouse server at `base_url` ("http://host:port"): refreshed at
+  // base_url + "/auth/refresh".
+  static TokenSet gatehouse(std::string_view base_url, Secret access_token, Secret refresh_token);
 };
 
 class BearerAuth : public Auth {
@@ -235,6 +246,7 @@ class Client {
 
   // Blocking; safe from any number of threads (not from the client's I/O thread).
   Response send(Request request);
+  Response get(std::string url, Headers headers = {});
 
   using Handler = std::function<void(std::exception_ptr, Response)>;
   // Completes exactly once, on the client's I/O context.

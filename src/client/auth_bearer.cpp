@@ -12,6 +12,7 @@
 #include <chrono>
 #include <utility>
 
+#include "client/login.hpp"
 #include "gatehouse/http.hpp"
 #include "jose/json_strict.hpp"
 
@@ -24,23 +25,6 @@ std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// application/x-www-form-urlencoded (WHATWG URL §5.2): unreserved bytes as is, the rest %XX.
-std::string form_encode(std::string_view value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const unsigned char c : value) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
 }
 
 // The token after "Bearer " in the request's Authorization header; empty when there is none.
@@ -120,7 +104,7 @@ void BearerAuthImpl::renew(const Request& failed, const RefreshSender& send,
       return;
     }
     if (tokens_.refresh_token.empty() || tokens_.refresh_url.empty() ||
-        tokens_.refresh_token.equals(refused_refresh_token_)) {
+        tokens_.refresh_token.equals(refused_refresh_token_.reveal())) {
       lock.unlock();
       done(std::make_exception_ptr(SessionExpiredError(std::string(kSessionExpired))));
       return;
@@ -161,7 +145,7 @@ void BearerAuthImpl::finish(std::exception_ptr error, std::optional<TokenSet> fr
       try {
         std::rethrow_exception(error);
       } catch (const SessionExpiredError&) {
-        refused_refresh_token_ = std::string(tokens_.refresh_token.reveal());
+        refused_refresh_token_ = tokens_.refresh_token;
       } catch (...) {
       }
     }
@@ -192,9 +176,10 @@ Request BearerAuthImpl::refresh_request(const TokenSet& tokens) {
       break;
     }
     case TokenSet::RefreshStyle::oauth_form:
-      request.body =
-          "grant_type=refresh_token&refresh_token=" + form_encode(tokens.refresh_token.reveal());
-      if (!tokens.client_id.empty()) request.body += "&client_id=" + form_encode(tokens.client_id);
+      std::vector<std::pair<std::string, std::string_view>> fields{
+          {"grant_type", "refresh_token"}, {"refresh_token", tokens.refresh_token.reveal()}};
+      if (!tokens.client_id.empty()) fields.emplace_back("client_id", tokens.client_id);
+      request.body = form_encode(fields);
       request.set_header("Content-Type", "application/x-www-form-urlencoded");
       break;
   }
@@ -237,6 +222,16 @@ TokenSet BearerAuthImpl::parse_refresh_response(const TokenSet& old, const Respo
 }  // namespace gatehouse::client::detail
 
 namespace gatehouse::client {
+
+TokenSet TokenSet::gatehouse(std::string_view base_url, Secret access_token, Secret refresh_token) {
+  TokenSet tokens;
+  tokens.access_token = std::move(access_token);
+  tokens.refresh_token = std::move(refresh_token);
+  std::string base(base_url);
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  tokens.refresh_url = base + "/auth/refresh";
+  return tokens;
+}
 
 std::shared_ptr<BearerAuth> bearer_auth(TokenSet tokens,
                                         std::function<void(const TokenSet&)> on_refreshed) {

@@ -48,7 +48,7 @@ class BearerAuthImpl final : public BearerAuth,
   mutable std::mutex mutex_;
   TokenSet tokens_;
   bool refreshing_ = false;
-  std::string refused_refresh_token_;  // the refresh token the server refused, if any
+  Secret refused_refresh_token_;  // the refresh token the server refused, if any
   std::vector<std::function<void(std::exception_ptr)>> waiters_;
   std::function<void(const TokenSet&)> on_refreshed_;
   std::atomic<std::uint64_t> refresh_count_{0};

@@ -154,20 +154,6 @@ std::string host_of(const std::string& url) {
   }
 }
 
-// The host of the proxy a request to `url` goes through, from the proxy environment
-// (options_from_environment: http_proxy / https_proxy / all_proxy). Only consulted after a 407,
-// which proves that there is a proxy; the Auth cannot see the Client's Options.
-std::string proxy_host_for(const std::string& url) {
-  try {
-    const auto target = detail::parse_url(url);
-    const auto options = options_from_environment();
-    const std::string& proxy = target.https() ? options.https_proxy : options.http_proxy;
-    return proxy.empty() ? std::string() : detail::parse_proxy(proxy).host;
-  } catch (const RequestError&) {
-    return {};
-  }
-}
-
 gss_OID mechanism_oid(Mechanism mechanism) {
   switch (mechanism) {
     case Mechanism::spnego:
@@ -264,9 +250,9 @@ class NegotiateFlow final : public AuthFlow {
       return Next::done;
     }
     ++rounds;
-    const std::string host = proxy ? proxy_host_for(request.url) : host_of(request.url);
+    const std::string host = proxy ? response.proxy : host_of(request.url);
     if (host.empty()) {
-      log().warn("negotiate: 407 from a proxy that is not in the proxy environment, returned");
+      log().warn("negotiate: {} without a host to name the service, returned", response.status);
       return Next::done;
     }
     auto& context = proxy ? proxy_ : origin_;

@@ -259,6 +259,13 @@ const Options& Client::options() const noexcept {
   return impl_->options;
 }
 
+Response Client::get(std::string url, Headers headers) {
+  Request request;
+  request.url = std::move(url);
+  request.headers = std::move(headers);
+  return send(std::move(request));
+}
+
 Response Client::send(Request request) {
   const bool on_io_thread =
       impl_->owned ? impl_->owned->in_thread() : impl_->transport->io_running_in_this_thread();

@@ -78,6 +78,7 @@ struct Conn {
   std::optional<ssl::stream<beast::tcp_stream>> tls;
   beast::flat_buffer buffer;
   std::string verify_error;  // the first certificate problem met during the handshake
+  std::chrono::steady_clock::time_point idle_since;
   beast::tcp_stream& tcp() { return tls ? tls->next_layer() : *plain; }
   void close() {
     error_code ec;
@@ -174,8 +175,11 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     while (!list.empty()) {
       auto conn = std::move(list.back());
       list.pop_back();
-      if (conn->idle_and_open()) return conn;
-      client_log().debug("dropping a pooled connection to {} the server closed", key);
+      const bool expired =
+          std::chrono::steady_clock::now() - conn->idle_since >= options.keepalive_expiry;
+      if (!expired && conn->idle_and_open()) return conn;
+      client_log().debug("dropping a pooled connection to {} ({})", key,
+                         expired ? "idle longer than keepalive_expiry" : "the server closed it");
       conn->close();
     }
     return nullptr;
@@ -188,6 +192,7 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
       return;
     }
     conn->tcp().expires_never();
+    conn->idle_since = std::chrono::steady_clock::now();
     list.push_back(std::move(conn));
   }
 
@@ -410,7 +415,10 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
       if (!conn) {
         std::optional<Response> refusal;
         conn = co_await impl.connect(url, route, request, refusal);
-        if (refusal) co_return std::move(*refusal);
+        if (refusal) {
+          refusal->proxy = route.proxy ? route.proxy->host : std::string();
+          co_return std::move(*refusal);
+        }
       }
       std::optional<Parser> parser;
       error_code ec;
@@ -439,6 +447,7 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
       const bool keep =
           parser->keep_alive() && conn->buffer.size() == 0 && parser->get().result_int() != 101;
       Response response = to_response(parser->release());
+      if (route.proxy) response.proxy = route.proxy->host;
       if (keep) {
         impl.put_idle(std::move(conn));
       } else {

@@ -5,6 +5,7 @@
 //   {"options": {"ca_file": "", "verify_tls": true, "timeout_ms": 30000,
 //                "connect_timeout_ms": 10000, "follow_redirects": true, "max_redirects": 10,
 //                "max_response_bytes": N, "max_idle_connections_per_origin": 8,
+//                "keepalive_expiry_ms": 5000,
 //                "user_agent": "...",
 //                "use_env_proxies": false,          // true: start from options_from_environment()
 //                "http_proxy": "", "https_proxy": "", "no_proxy": ""},   // override either way
@@ -159,6 +160,8 @@ Options make_options(const json::object& o) {
   options.max_redirects = static_cast<int>(int_or(o, "max_redirects", options.max_redirects));
   options.max_response_bytes = static_cast<std::size_t>(
       int_or(o, "max_response_bytes", static_cast<std::int64_t>(options.max_response_bytes)));
+  options.keepalive_expiry =
+      std::chrono::milliseconds(int_or(o, "keepalive_expiry_ms", options.keepalive_expiry.count()));
   options.max_idle_connections_per_origin = static_cast<std::size_t>(
       int_or(o, "max_idle_connections_per_origin",
              static_cast<std::int64_t>(options.max_idle_connections_per_origin)));

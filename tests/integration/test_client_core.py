@@ -151,6 +151,14 @@ class ClientCoreTest(unittest.TestCase):
         self.assertEqual([r.get("status") for r in results], [200] * 3, results)
         self.assertEqual(relay.accepted, 3)
 
+    def test_expired_idle_connections_are_not_reused(self):
+        # keepalive_expiry 0: every pooled connection has expired by the next request.
+        with ConnectionCounter(self.server.port) as relay:
+            results = self.probe([{"url": relay.url + "/metrics"}] * 3,
+                                 options={"keepalive_expiry_ms": 0})
+        self.assertEqual([r.get("status") for r in results], [200] * 3, results)
+        self.assertEqual(relay.accepted, 3)
+
     def test_server_closing_an_idle_connection_is_survived(self):
         # The recorder closes after each response ("Connection: close" is not sent, the socket
         # just closes): the pooled connection is dead, the next GET must still succeed.

@@ -201,6 +201,15 @@ class NegotiateClientTest(unittest.TestCase):
         self.assertEqual([(line[0], line[3]) for line in lines],
                          [("407", "-"), ("200", self.realm.principal("user1"))])
 
+    def test_proxy_407_with_a_proxy_from_the_client_options(self):
+        # No proxy in the environment: the flow learns the proxy host from the response.
+        path = self.unique("/errors/404.txt")
+        proxy = f"http://127.0.0.1:{self.apache.port}"
+        result = self.probe(path, env=self.realm.env(), options={"http_proxy": proxy})
+        self.assertIsNone(result.error_type, result)
+        self.assertEqual(result.status, 200, result)
+        self.assertEqual(result.header("x-proxy-user"), self.realm.principal("user1"))
+
     # -- names and credentials -------------------------------------------------------------------
     def test_target_name_override(self):
         for target in ("HTTP/alias.example@" + krb.REALM, "HTTP@alias.example"):
