@@ -158,6 +158,13 @@ std::string read_file_or_stdin(const std::string& name) {
 std::vector<pid_t> browsers;
 
 bool open_browser(const std::string& url) {
+  // The URL comes from the server: only an http(s) URL without white space or controls is
+  // handed to a browser (never file:, a custom scheme, or something that reads as an option).
+  const auto parsed = boost::urls::parse_absolute_uri(url);
+  if (!parsed || (parsed->scheme() != "https" && parsed->scheme() != "http") ||
+      std::any_of(url.begin(), url.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7f; })) {
+    return false;
+  }
   std::vector<std::string> argv;
   if (const char* env = std::getenv("BROWSER"); env != nullptr && env[0] != '\0') {
     std::string first(env);
@@ -631,14 +638,21 @@ int ClientCommands::State::run_login() {
   if (device) {
     SystemPollClock clock;
     const auto show = [this](const DeviceAuthorization& a) {
+      // Server-chosen text goes to a terminal: control characters (escape sequences) become '?'.
+      const auto printable = [](std::string text) {
+        for (char& c : text) {
+          if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+        }
+        return text;
+      };
       const std::string& open =
           a.verification_uri_complete.empty() ? a.verification_uri : a.verification_uri_complete;
-      std::cerr << "To log in, open " << open << "\n";
+      std::cerr << "To log in, open " << printable(open) << "\n";
       if (!a.verification_uri_complete.empty()) {
-        std::cerr << "or go to " << a.verification_uri << " and enter the code\n";
+        std::cerr << "or go to " << printable(a.verification_uri) << " and enter the code\n";
       }
-      std::cerr << "code: " << a.user_code << " (valid for " << a.expires_in / 60 << " min "
-                << a.expires_in % 60 << " s)\n";
+      std::cerr << "code: " << printable(a.user_code) << " (valid for " << a.expires_in / 60
+                << " min " << a.expires_in % 60 << " s)\n";
       std::cerr.flush();
       if (!no_browser && open_browser(open)) std::cerr << "(opened a browser)\n";
     };
@@ -757,10 +771,13 @@ int ClientCommands::State::run_request() {
     user_name = user.substr(0, colon);
     password = Secret(std::string_view(user).substr(colon + 1));
   }
+  // $GATEHOUSE_API_KEY is used only with an explicit --auth apikey: a key in the environment must
+  // not go to whatever host a later command names.
   std::optional<Secret> key;
   if (!api_key.empty()) {
     key = Secret(api_key);
-  } else if (const char* env = std::getenv("GATEHOUSE_API_KEY"); env != nullptr && *env != '\0') {
+  } else if (const char* env = std::getenv("GATEHOUSE_API_KEY");
+             auth == "apikey" && env != nullptr && *env != '\0') {
     key = Secret(env);
   }
   const auto cache_for_bearer = [&]() -> std::optional<CachedTokens> {
@@ -776,8 +793,6 @@ int ClientCommands::State::run_request() {
       mode = "apikey";
     } else if ((cached = cache_for_bearer())) {
       mode = "bearer";
-    } else if (key) {
-      mode = "apikey";
     } else {
       mode = "none";
     }

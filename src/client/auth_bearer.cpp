@@ -9,6 +9,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -189,8 +190,9 @@ Request BearerAuthImpl::refresh_request(const TokenSet& tokens) {
 TokenSet BearerAuthImpl::parse_refresh_response(const TokenSet& old, const Response& response,
                                                 std::int64_t now) {
   // RFC 6749 §5.2: a refused grant is 400 (or 401 with client authentication); gatehouse's
-  // /auth/refresh answers 401. Any 4xx means this refresh token is done for.
-  if (response.status >= 400 && response.status < 500) {
+  // /auth/refresh answers 401. Those end the session; anything else (404, 408, 429, 5xx) says
+  // nothing about the refresh token, which may be tried again later.
+  if (response.status == 400 || response.status == 401) {
     throw SessionExpiredError(std::string(kSessionExpired));
   }
   if (response.status < 200 || response.status >= 300) {
@@ -211,9 +213,9 @@ TokenSet BearerAuthImpl::parse_refresh_response(const TokenSet& old, const Respo
   fresh.expires_at = 0;
   if (const auto* expires_in = object->if_contains("expires_in"); expires_in != nullptr) {
     if (expires_in->is_int64() && expires_in->get_int64() > 0) {
-      fresh.expires_at = now + expires_in->get_int64();
+      fresh.expires_at = now + std::min(expires_in->get_int64(), kMaxExpiresIn);
     } else if (expires_in->is_uint64()) {
-      fresh.expires_at = now + static_cast<std::int64_t>(expires_in->get_uint64() & 0x7fffffff);
+      fresh.expires_at = now + kMaxExpiresIn;
     }
   }
   return fresh;

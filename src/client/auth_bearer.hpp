@@ -13,6 +13,9 @@
 
 namespace gatehouse::client::detail {
 
+// A server's expires_in is believed up to ten years (no overflow, whatever it sends).
+inline constexpr std::int64_t kMaxExpiresIn = 10LL * 365 * 24 * 3600;
+
 using RefreshSender = std::function<void(Request, Client::Handler)>;
 
 class BearerAuthImpl final : public BearerAuth,

@@ -84,8 +84,7 @@ std::optional<std::string> with_query_param(std::string_view url, std::string_vi
 
 std::optional<Target> challenge_target(unsigned status) noexcept {
   if (status == 401) return Target::origin;
-  if (status == 407) return Target::proxy;
-  return std::nullopt;
+  return std::nullopt;  // a 407: see the header
 }
 
 std::string_view challenge_field(Target target) noexcept {

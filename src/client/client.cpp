@@ -177,6 +177,13 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
       return finish(std::make_exception_ptr(TransportError(std::string("redirect: ") + e.what())),
                     {});
     }
+    // A body (a password, a refresh token, a device code) is never re-sent to another origin:
+    // a cross-origin 307/308 of a request with a body goes to the caller instead.
+    if (!detail::same_origin(next, url) && (response.status == 307 || response.status == 308) &&
+        !request.body.empty()) {
+      client_log().debug("{} to another origin with a request body: not followed", response.status);
+      return finish(nullptr, std::move(response));
+    }
     ++redirects;
     // §15.4.4: 303 → GET without a body (HEAD stays HEAD); §15.4.2/§15.4.3: 301/302 after POST
     // → GET without a body, as browsers and httpx do; 307/308 keep method and body.

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
+#include <cmath>
 #include <ctime>
 #include <thread>
 
@@ -33,10 +34,14 @@ std::optional<std::int64_t> integer_of(const boost::json::object& o, std::string
                                        std::string_view what) {
   const auto* v = o.if_contains(name);
   if (v == nullptr || v->is_null()) return std::nullopt;
-  if (v->is_int64()) return v->get_int64();
+  // Clamped to ±2^31: a hostile number can neither overflow a time computation nor be UB.
+  if (v->is_int64()) return std::clamp<std::int64_t>(v->get_int64(), INT32_MIN, INT32_MAX);
   if (v->is_uint64())
     return static_cast<std::int64_t>(std::min<std::uint64_t>(v->get_uint64(), INT32_MAX));
-  if (v->is_double()) return static_cast<std::int64_t>(v->get_double());
+  if (v->is_double() && std::isfinite(v->get_double())) {
+    return static_cast<std::int64_t>(
+        std::clamp(v->get_double(), double(INT32_MIN), double(INT32_MAX)));
+  }
   throw LoginError(std::string(what) + ": \"" + std::string(name) + "\" is not a number");
 }
 
@@ -309,7 +314,8 @@ TokenSet poll_device_token(const DeviceAuthorization& authorization, const std::
       }
     } catch (const TimeoutError&) {
       wipe(body);
-      interval *= 2;  // §3.5: back off on a connection timeout
+      interval = std::min<std::chrono::milliseconds>(
+          interval * 2, std::chrono::minutes(5));  // §3.5: back off on a connection timeout
       event("timeout");
       continue;
     } catch (...) {

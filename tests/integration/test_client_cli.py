@@ -222,8 +222,12 @@ class ClientCliTest(unittest.TestCase):
         key = self.new_key()
         self.assertEqual(self.whoami("--api-key", key)["scheme"], "apikey")
         env = dict(self.env, GATEHOUSE_API_KEY=key)
-        proc = self.ok("request", self.url + "/auth/whoami", env=env)
+        proc = self.ok("request", "--auth", "apikey", self.url + "/auth/whoami", env=env)
         self.assertEqual(json.loads(proc.stdout)["scheme"], "apikey")
+        # Without --auth apikey the environment's key is not sent anywhere.
+        proc = self.gh("request", "-v", self.url + "/auth/whoami", env=env)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertNotIn("> Authorization", proc.stderr)
 
     # ---- exit codes -------------------------------------------------------------------------
     def test_exit_codes(self):

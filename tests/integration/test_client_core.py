@@ -414,6 +414,7 @@ class ClientCoreTest(unittest.TestCase):
             "/cross": lambda h: (302, {"Location": other.url + "/land"}, ""),
             "/back": lambda h: (302, {"Location": other.url + "/return"}, ""),
             "/loop": lambda h: (302, {"Location": "/loop"}, ""),
+            "/cross307": lambda h: (307, {"Location": other.url + "/land"}, ""),
         }
         for code in (301, 302, 303, 307, 308):
             routes[f"/{code}"] = (lambda c: lambda h: (c, {"Location": "/land"}, ""))(code)
@@ -450,6 +451,18 @@ class ClientCoreTest(unittest.TestCase):
         self.assertNotIn("x-probe-auth", seen, "the auth flow must not run for another origin")
         self.assertEqual(seen.get("x-other"), "kept")
         self.assertEqual(seen.get("host"), f"127.0.0.1:{other.port}")
+
+    def test_cross_origin_307_with_a_body_is_not_followed(self):
+        # The body may be a password or a refresh token: it never goes to another origin.
+        origin, other = self.redirect_servers()
+        with origin, other:
+            r = self.one({"method": "POST", "url": origin.url + "/cross307",
+                          "body": "refresh_token=secret"})
+            self.assertEqual(r.get("status"), 307, r)
+            self.assertEqual(other.requests, [])
+            r = self.one({"url": origin.url + "/cross307"})  # no body: followed
+            self.assertEqual(r.get("status"), 200, r)
+            self.assertEqual(len(other.requests), 1)
 
     def test_redirect_back_to_the_origin_runs_the_flow_again(self):
         origin, other = self.redirect_servers()

@@ -21,6 +21,20 @@ Response status(unsigned code, std::string challenge = {}) {
   return response;
 }
 
+// The origin's password is never offered to a proxy (auth_util.hpp, challenge_target).
+TEST(ClientBasic, ProxyChallengeIsNotAnsweredWithTheOriginPassword) {
+  auto auth = basic_auth("u", Secret("p"), /*preemptive=*/false);
+  Request request = req("https://h/");
+  auto flow = auth->start(request);
+  flow->prepare(request);
+  Response response;
+  response.status = 407;
+  response.headers.emplace_back("Proxy-Authenticate", "Basic realm=\"proxy\"");
+  EXPECT_EQ(flow->on_response(request, response), Next::done);
+  EXPECT_EQ(request.header("Proxy-Authorization"), nullptr);
+  EXPECT_EQ(request.header("Authorization"), nullptr);
+}
+
 TEST(ClientBasic, PreemptiveUtf8) {
   auto auth = basic_auth("Aladdin", Secret("open sesame"));
   Request request = req("http://h/");

@@ -308,7 +308,9 @@ TEST(ClientDigest, NextnonceIsAdopted) {
   EXPECT_EQ(p.nc, "00000001");
 }
 
-TEST(ClientDigest, ProxyChallengeIsAnsweredWithProxyAuthorization) {
+// The origin's password is never offered to a proxy (a 407 could come from anyone on the path;
+// a CONNECT would carry it in clear): proxy credentials come from the proxy URL or Negotiate.
+TEST(ClientDigest, ProxyChallengeIsNotAnsweredWithTheOriginPassword) {
   auto auth = mufasa();
   Request request = req(kUrl);
   auto flow = auth->start(request);
@@ -316,10 +318,8 @@ TEST(ClientDigest, ProxyChallengeIsAnsweredWithProxyAuthorization) {
   Response response;
   response.status = 407;
   response.headers.emplace_back("Proxy-Authenticate", challenge("MD5"));
-  ASSERT_EQ(flow->on_response(request, response), Next::retry);
-  flow->prepare(request);
-  EXPECT_EQ(request.header("Authorization"), nullptr);
-  ASSERT_NE(request.header("Proxy-Authorization"), nullptr);
+  EXPECT_EQ(flow->on_response(request, response), Next::done);
+  EXPECT_EQ(request.header("Proxy-Authorization"), nullptr);
 }
 
 TEST(ClientDigest, NonceCountIsSharedAcrossThreads) {
