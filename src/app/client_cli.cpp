@@ -1,6 +1,7 @@
 #include "app/client_cli.hpp"
 
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -20,6 +21,7 @@
 #include <sstream>
 #include <vector>
 
+#include "client/auth_bearer.hpp"
 #include "client/login.hpp"
 #include "client/token_cache.hpp"
 #include "gatehouse/client.hpp"
@@ -108,8 +110,17 @@ bool mask_json(boost::json::value& v) {
 
 // ---------------------------------------------------------------------------------------------
 // Terminal and stdin input
+// Overwrites a string that held a password or key (OPENSSL_cleanse cannot be optimised away);
+// the size stays, so emptiness checks still see what was given.
+void wipe(std::string& s) noexcept {
+  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
+}
+
+// The line may be a password: the buffer is reserved up front so that growing it leaves no
+// copies of a prefix in freed memory (for lines up to that size).
 std::string read_line(std::FILE* in) {
   std::string line;
+  line.reserve(1024);
   for (int c; (c = std::fgetc(in)) != EOF && c != '\n';) line.push_back(static_cast<char>(c));
   if (!line.empty() && line.back() == '\r') line.pop_back();
   return line;
@@ -124,6 +135,7 @@ std::string ask_tty(const std::string& prompt, bool secret) {
                      " on; give it on the command line or use --password-stdin");
   }
   std::FILE* tty = ::fdopen(fd, "r+");
+  std::setvbuf(tty, nullptr, _IONBF, 0);  // no stdio buffer keeps a copy of the password
   termios old{};
   const bool is_tty = ::tcgetattr(fd, &old) == 0;
   std::fputs(prompt.c_str(), tty);
@@ -666,12 +678,19 @@ int ClientCommands::State::run_login() {
       user = ask_tty("User name for " + origin + ": ", false);
       if (user.empty()) throw UsageError("the user name is empty");
     }
-    const Secret secret(password_stdin ? read_line(stdin)
-                                       : ask_tty("Password for " + user + ": ", true));
+    std::string typed =
+        password_stdin ? read_line(stdin) : ask_tty("Password for " + user + ": ", true);
+    const Secret secret(typed);
+    wipe(typed);
     if (secret.empty()) throw UsageError("the password is empty");
     tokens = password_login(client, url, user, secret, SystemPollClock{}.unix_now_s());
   }
-  cache.store(url, tokens);
+  {
+    // Under the lock: a command refreshing the previous session's tokens meanwhile either
+    // stores before this (and is overwritten) or sees these tokens and adopts them.
+    const TokenCache::Lock lock = cache.lock(url);
+    cache.store(url, tokens);
+  }
   std::cerr << "logged in to " << url << (tokens.user.empty() ? "" : " as " + tokens.user) << "\n";
   return 0;
 }
@@ -697,7 +716,10 @@ int ClientCommands::State::run_logout() {
     }
     note = std::string("the server was not told: ") + e.what();
   }
-  cache.remove(url);
+  {
+    const TokenCache::Lock lock = cache.lock(url);
+    cache.remove(url);
+  }
   if (!note.empty()) std::cerr << "gatehouse: " << note << "\n";
   std::cerr << "logged out of " << origin << "\n";
   return 0;
@@ -770,12 +792,14 @@ int ClientCommands::State::run_request() {
   if (const auto colon = user.find(':'); colon != std::string::npos) {
     user_name = user.substr(0, colon);
     password = Secret(std::string_view(user).substr(colon + 1));
+    OPENSSL_cleanse(user.data() + colon + 1, user.size() - colon - 1);
   }
   // $GATEHOUSE_API_KEY is used only with an explicit --auth apikey: a key in the environment must
   // not go to whatever host a later command names.
   std::optional<Secret> key;
   if (!api_key.empty()) {
     key = Secret(api_key);
+    wipe(api_key);
   } else if (const char* env = std::getenv("GATEHOUSE_API_KEY");
              auth == "apikey" && env != nullptr && *env != '\0') {
     key = Secret(env);
@@ -805,23 +829,61 @@ int ClientCommands::State::run_request() {
     throw UsageError("--auth " + mode + " needs -u USER[:PASSWORD]");
   }
   if (wants_password && !user.empty() && !password) {
-    password = Secret(ask_tty("Password for " + user_name + ": ", true));
+    std::string typed = ask_tty("Password for " + user_name + ": ", true);
+    password = Secret(typed);
+    wipe(typed);
   }
 
   const auto make_bearer = [&](const CachedTokens& tokens) {
-    // Refreshed tokens replace the cached ones at once, so the next command uses them.
-    auto on_refreshed = [dir = TokenCache::from_environment().directory(), url = url,
-                         meta = tokens](const TokenSet& t) {
+    // Another command may hold the same tokens. Before refreshing, the origin's cache lock is
+    // taken and the cache read again: when it holds other tokens than ours, that command has
+    // refreshed (the refresh token we hold is spent; sending it again would look like token
+    // theft to the server and revoke the session), so its tokens are used instead. Otherwise
+    // the lock stays held until the refreshed tokens are stored, so the next command uses them.
+    // Both hooks run on the client's I/O thread, one after the other.
+    struct Shared {
+      TokenCache cache;
+      std::string url;
+      CachedTokens meta;
+    };
+    auto shared = std::make_shared<Shared>(Shared{TokenCache::from_environment(), url, tokens});
+    auto before_refresh = [shared](const TokenSet& current) {
+      client::detail::RefreshGate gate;
       try {
-        CachedTokens updated = meta;
+        gate.hold = std::make_shared<TokenCache::Lock>(shared->cache.lock(shared->url));
+      } catch (const std::exception& e) {
+        std::cerr << "gatehouse: warning: refreshing without the token cache's lock: " << e.what()
+                  << "\n";
+        return gate;
+      }
+      try {
+        if (auto cached = shared->cache.load(shared->url)) {
+          const TokenSet& theirs = cached->tokens;
+          if (!theirs.access_token.empty() &&
+              (!theirs.refresh_token.equals(current.refresh_token.reveal()) ||
+               !theirs.access_token.equals(current.access_token.reveal()))) {
+            gate.fresher = theirs;
+            shared->meta = std::move(*cached);
+          }
+        }
+      } catch (const std::exception& e) {
+        std::cerr << "gatehouse: warning: the token cache could not be read again: " << e.what()
+                  << "\n";
+      }
+      return gate;
+    };
+    auto on_refreshed = [shared](const TokenSet& t) {
+      try {
+        CachedTokens updated = shared->meta;
         updated.tokens = t;
-        TokenCache(dir).store(url, updated);
+        shared->cache.store(shared->url, updated);
       } catch (const std::exception& e) {
         std::cerr << "gatehouse: warning: the refreshed tokens could not be cached: " << e.what()
                   << "\n";
       }
     };
-    return bearer_auth(tokens.tokens, std::move(on_refreshed));
+    return client::detail::bearer_auth_with_gate(tokens.tokens, std::move(on_refreshed),
+                                                 std::move(before_refresh));
   };
 
   std::shared_ptr<Auth> chosen;

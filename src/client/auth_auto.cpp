@@ -10,7 +10,9 @@
 //
 // The first request goes without credentials, or with the bearer token when tokens are given (or
 // with Negotiate when opportunistic_auth is set). Once Digest, Basic or Apikey succeeded on an
-// origin, later requests there start with it (Digest then reuses its nonce), saving a round trip.
+// origin (the origin answered a request carrying it with anything but 401), later requests there
+// start with it (Digest then reuses its nonce), saving a round trip. A scheme whose credentials
+// were refused is not remembered: a wrong password is not sent preemptively again.
 #include <array>
 #include <map>
 #include <mutex>
@@ -130,6 +132,12 @@ class AutoFlow final : public AuthFlow {
   }
 
   Next on_response(Request& request, Response& response) override {
+    // The origin answered the credentials of the chosen scheme: remembered unless it refused
+    // them (401), or the answer is a proxy's 407, which says nothing about them.
+    if (unconfirmed_ && response.status != 401 && response.status != 407) {
+      auth_->remember(origin_, *kind_);
+      unconfirmed_ = false;
+    }
     const auto target = detail::challenge_target(response.status);
     if (!target || decided_) {
       return current_ ? current_->on_response(request, response) : Next::done;
@@ -159,7 +167,7 @@ class AutoFlow final : public AuthFlow {
       if (kind_) request.remove_header(detail::credentials_field(*target));
       current_ = std::move(flow);
       kind_ = kind;
-      if (*target == detail::Target::origin) auth_->remember(origin_, kind);
+      unconfirmed_ = *target == detail::Target::origin;
       return next;
     }
     return Next::done;
@@ -170,7 +178,8 @@ class AutoFlow final : public AuthFlow {
   std::string origin_;
   std::unique_ptr<AuthFlow> current_;
   std::optional<Kind> kind_;
-  bool decided_ = false;  // the first 401/407 chose the scheme
+  bool decided_ = false;      // the first 401/407 chose the scheme
+  bool unconfirmed_ = false;  // kind_ answers the origin's 401; remember it once it is accepted
 };
 
 std::unique_ptr<AuthFlow> AutoAuth::start(const Request& request) {

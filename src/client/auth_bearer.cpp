@@ -62,8 +62,11 @@ class BearerFlow final : public AuthFlow {
 
 }  // namespace
 
-BearerAuthImpl::BearerAuthImpl(TokenSet tokens, std::function<void(const TokenSet&)> on_refreshed)
-    : tokens_(std::move(tokens)), on_refreshed_(std::move(on_refreshed)) {}
+BearerAuthImpl::BearerAuthImpl(TokenSet tokens, std::function<void(const TokenSet&)> on_refreshed,
+                               BeforeRefresh before_refresh)
+    : tokens_(std::move(tokens)),
+      on_refreshed_(std::move(on_refreshed)),
+      before_refresh_(std::move(before_refresh)) {}
 
 std::unique_ptr<AuthFlow> BearerAuthImpl::start(const Request&) {
   return std::make_unique<BearerFlow>(shared_from_this());
@@ -91,7 +94,7 @@ void BearerAuthImpl::async_renew(Client& client, const Request& failed,
 
 void BearerAuthImpl::renew(const Request& failed, const RefreshSender& send,
                            std::function<void(std::exception_ptr)> done) {
-  Request refresh;
+  TokenSet current;
   {
     std::unique_lock lock(mutex_);
     const std::string_view used = sent_access_token(failed);
@@ -112,36 +115,57 @@ void BearerAuthImpl::renew(const Request& failed, const RefreshSender& send,
     }
     refreshing_ = true;
     waiters_.push_back(std::move(done));
-    ++refresh_count_;
-    refresh = refresh_request(tokens_);
+    current = tokens_;
   }
-  auto self = shared_from_this();
-  const TokenSet old = tokens();
-  try {
-    send(std::move(refresh), [self, old](std::exception_ptr error, Response response) {
-      if (error) {
-        self->finish(error, std::nullopt);
+  // Released (reset) once the refresh has ended, whichever copy of the handler runs it.
+  auto hold = std::make_shared<std::shared_ptr<void>>();
+  if (before_refresh_) {
+    try {
+      RefreshGate gate = before_refresh_(current);
+      *hold = std::move(gate.hold);
+      if (gate.fresher) {
+        hold->reset();
+        finish(nullptr, std::move(gate.fresher), /*announce=*/false);
         return;
       }
-      try {
-        self->finish(nullptr, parse_refresh_response(old, response, unix_now()));
-      } catch (...) {
-        self->finish(std::current_exception(), std::nullopt);
-      }
-    });
+    } catch (...) {
+      hold->reset();
+      finish(std::current_exception(), std::nullopt);
+      return;
+    }
+  }
+  ++refresh_count_;
+  Request refresh = refresh_request(current);
+  auto self = shared_from_this();
+  try {
+    send(std::move(refresh),
+         [self, old = current, hold](std::exception_ptr error, Response response) {
+           if (error) {
+             self->finish(error, std::nullopt);
+           } else {
+             try {
+               self->finish(nullptr, parse_refresh_response(old, response, unix_now()));
+             } catch (...) {
+               self->finish(std::current_exception(), std::nullopt);
+             }
+           }
+           hold->reset();
+         });
   } catch (...) {
     finish(std::current_exception(), std::nullopt);
+    hold->reset();
   }
 }
 
-void BearerAuthImpl::finish(std::exception_ptr error, std::optional<TokenSet> fresh) {
+void BearerAuthImpl::finish(std::exception_ptr error, std::optional<TokenSet> fresh,
+                            bool announce_fresh) {
   std::vector<std::function<void(std::exception_ptr)>> waiters;
   std::optional<TokenSet> announce;
   {
     const std::lock_guard lock(mutex_);
     if (fresh) {
       tokens_ = std::move(*fresh);
-      announce = tokens_;
+      if (announce_fresh) announce = tokens_;
     } else if (error) {
       try {
         std::rethrow_exception(error);
@@ -238,6 +262,13 @@ TokenSet TokenSet::gatehouse(std::string_view base_url, Secret access_token, Sec
 std::shared_ptr<BearerAuth> bearer_auth(TokenSet tokens,
                                         std::function<void(const TokenSet&)> on_refreshed) {
   return std::make_shared<detail::BearerAuthImpl>(std::move(tokens), std::move(on_refreshed));
+}
+
+std::shared_ptr<BearerAuth> detail::bearer_auth_with_gate(
+    TokenSet tokens, std::function<void(const TokenSet&)> on_refreshed,
+    BeforeRefresh before_refresh) {
+  return std::make_shared<detail::BearerAuthImpl>(std::move(tokens), std::move(on_refreshed),
+                                                  std::move(before_refresh));
 }
 
 }  // namespace gatehouse::client

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <boost/url/encode.hpp>
+#include <boost/url/parse.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 #include <cmath>
 #include <ctime>
@@ -163,20 +164,68 @@ std::string base_of(std::string_view url) {
   return base;
 }
 
-ServerEndpoints discover_endpoints(Client& client, std::string_view base_url) {
+namespace {
+
+constexpr std::string_view kMetadataPath = "/.well-known/openid-configuration";
+
+// Server-chosen text for an error message: control characters become '?', at most 200 bytes.
+std::string printable_quoted(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text.substr(0, 200)) {
+    out.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c);
+  }
+  if (text.size() > 200) out += "...";
+  return out + "\"";
+}
+
+std::string lower_scheme(std::string_view url) {
+  const auto parsed = boost::urls::parse_absolute_uri(url);
+  if (!parsed) return {};
+  std::string scheme(parsed->scheme());
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return scheme;
+}
+
+}  // namespace
+
+ServerEndpoints endpoints_from_metadata(std::string_view base_url, unsigned status,
+                                        std::string_view body) {
   const std::string base = base_of(base_url);
   ServerEndpoints endpoints;
-  Request request;
-  request.url = base + "/.well-known/openid-configuration";
-  request.set_header("Accept", "application/json");
-  request.auth = no_auth();
-  const Response response = client.send(std::move(request));
-  if (response.status == 200) {
-    if (const auto o = parse_object(response.body)) {
-      endpoints.discovered = true;
-      endpoints.token_endpoint = string_of(*o, "token_endpoint");
-      endpoints.device_authorization_endpoint = string_of(*o, "device_authorization_endpoint");
-      endpoints.revocation_endpoint = string_of(*o, "revocation_endpoint");
+  const auto o = status == 200 ? parse_object(body) : std::nullopt;
+  if (o) {
+    const std::string where = "the server metadata at " + base + std::string(kMetadataPath);
+    endpoints.discovered = true;
+    const auto* issuer_value = o->if_contains("issuer");
+    if (issuer_value == nullptr || !issuer_value->is_string() ||
+        issuer_value->get_string().empty()) {
+      throw LoginError(where + " has no issuer (RFC 8414 §2); refusing its endpoints");
+    }
+    const std::string issuer(issuer_value->get_string());
+    std::string_view trimmed = issuer;
+    if (trimmed.ends_with('/')) trimmed.remove_suffix(1);
+    if (trimmed != base) {
+      throw LoginError(where + " names the issuer " + printable_quoted(issuer) + ", not " +
+                       printable_quoted(base) +
+                       " (RFC 8414 §3.3, OpenID Connect Discovery §4.3); refusing its endpoints");
+    }
+    const bool https = lower_scheme(base) == "https";
+    for (const auto& [member, field] :
+         {std::pair{"token_endpoint", &endpoints.token_endpoint},
+          std::pair{"device_authorization_endpoint", &endpoints.device_authorization_endpoint},
+          std::pair{"revocation_endpoint", &endpoints.revocation_endpoint}}) {
+      *field = string_of(*o, member);
+      if (field->empty()) continue;
+      const std::string scheme = lower_scheme(*field);
+      if (scheme != "https" && scheme != "http") {
+        throw LoginError(where + ": " + member + " " + printable_quoted(*field) +
+                         " is not an absolute http(s) URL");
+      }
+      if (https && scheme != "https") {
+        throw LoginError(where + ": " + member + " " + printable_quoted(*field) +
+                         " is not https, but the issuer is; refusing to send tokens over it");
+      }
     }
   }
   if (endpoints.token_endpoint.empty()) endpoints.token_endpoint = base + "/auth/token";
@@ -187,6 +236,15 @@ ServerEndpoints discover_endpoints(Client& client, std::string_view base_url) {
     endpoints.revocation_endpoint = base + "/auth/revoke";
   }
   return endpoints;
+}
+
+ServerEndpoints discover_endpoints(Client& client, std::string_view base_url) {
+  Request request;
+  request.url = base_of(base_url) + std::string(kMetadataPath);
+  request.set_header("Accept", "application/json");
+  request.auth = no_auth();
+  const Response response = client.send(std::move(request));
+  return endpoints_from_metadata(base_url, response.status, response.body);
 }
 
 CachedTokens password_login(Client& client, std::string_view base_url, const std::string& user,

@@ -48,6 +48,12 @@ std::string display_user(const TokenSet& tokens, std::string_view id_token);
 // The endpoints the flows use. From <base>/.well-known/openid-configuration (OIDC Discovery
 // 1.0 §4, RFC 8414 §3) when it answers; any missing one falls back to gatehouse's route
 // (<base>/auth/token, /auth/device, /auth/revoke).
+//
+// The document is trusted only for the issuer it was asked of: its `issuer` must be <base>
+// (one trailing '/' aside), RFC 8414 §3.3 and OIDC Discovery §4.3, or a server could send the
+// device code and every later refresh token (the token endpoint becomes the cache's refresh_url)
+// wherever it likes. Every endpoint must be an absolute http(s) URL, and https when the issuer
+// is. A violation is a LoginError naming the values.
 struct ServerEndpoints {
   std::string token_endpoint;
   std::string device_authorization_endpoint;
@@ -55,6 +61,9 @@ struct ServerEndpoints {
   bool discovered = false;  // the metadata document was found
 };
 ServerEndpoints discover_endpoints(Client& client, std::string_view base_url);
+// discover_endpoints' decision for one answer to the metadata request (exposed for tests).
+ServerEndpoints endpoints_from_metadata(std::string_view base_url, unsigned status,
+                                        std::string_view body);
 
 // The base URL without a trailing '/'.
 std::string base_of(std::string_view url);

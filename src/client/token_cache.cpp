@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <openssl/crypto.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -188,25 +189,76 @@ std::optional<CachedTokens> TokenCache::load(std::string_view url) const {
   }
 }
 
-void TokenCache::store(std::string_view url, const CachedTokens& tokens) const {
-  const auto path = file_for(url);
+namespace {
+
+// Creates `directory` (0700) and its parents when needed; tightens an existing one of ours that
+// others could read; then checks it as check_directory does.
+void ensure_directory(const std::filesystem::path& directory) {
   std::error_code ec;
-  if (const auto parent = directory_.parent_path(); !parent.empty()) {
+  if (const auto parent = directory.parent_path(); !parent.empty()) {
     std::filesystem::create_directories(parent, ec);
     if (ec) throw TokenCacheError("cannot create " + parent.string() + ": " + ec.message());
   }
-  if (::mkdir(directory_.c_str(), 0700) != 0 && errno != EEXIST) {
-    throw TokenCacheError("cannot create " + directory_.string() + ": " + errno_text(errno));
+  if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST) {
+    throw TokenCacheError("cannot create " + directory.string() + ": " + errno_text(errno));
   }
   {
     // An existing directory of ours that is too open is tightened, not trusted as it is.
     struct stat st {};
-    if (::lstat(directory_.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::geteuid() &&
+    if (::lstat(directory.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::geteuid() &&
         (st.st_mode & 077) != 0) {
-      ::chmod(directory_.c_str(), 0700);
+      ::chmod(directory.c_str(), 0700);
     }
   }
-  check_directory(directory_);
+  check_directory(directory);
+}
+
+}  // namespace
+
+TokenCache::Lock& TokenCache::Lock::operator=(Lock&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+TokenCache::Lock::~Lock() {
+  if (fd_ >= 0) ::close(fd_);  // closing the last descriptor releases the flock
+}
+
+TokenCache::Lock TokenCache::lock(std::string_view url) const {
+  const std::string path = file_for(url).string() + ".lock";
+  ensure_directory(directory_);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == ELOOP) {
+      throw TokenCacheError("refusing to use " + path + ": it is a symbolic link");
+    }
+    throw TokenCacheError("cannot open " + path + ": " + errno_text(errno));
+  }
+  Lock lock(fd);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0)
+    throw TokenCacheError("cannot stat " + path + ": " + errno_text(errno));
+  if (!S_ISREG(st.st_mode))
+    throw TokenCacheError("refusing to use " + path + ": not a regular file");
+  if (st.st_uid != ::geteuid()) {
+    throw TokenCacheError("refusing to use " + path + ": it belongs to another user (uid " +
+                          std::to_string(st.st_uid) + ")");
+  }
+  if ((st.st_mode & 07777) != 0600 && ::fchmod(fd, 0600) != 0) {
+    throw TokenCacheError("cannot chmod " + path + ": " + errno_text(errno));
+  }
+  while (::flock(fd, LOCK_EX) != 0) {
+    if (errno != EINTR) throw TokenCacheError("cannot lock " + path + ": " + errno_text(errno));
+  }
+  return lock;
+}
+
+void TokenCache::store(std::string_view url, const CachedTokens& tokens) const {
+  const auto path = file_for(url);
+  ensure_directory(directory_);
 
   std::string text = to_json(tokens);
   const std::string tmp = (directory_ / ("." + path.filename().string() + ".tmp-" +

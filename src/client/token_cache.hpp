@@ -4,11 +4,17 @@
 // 0600 from the moment it exists; a file that other users could read, or that belongs to another
 // user, is refused rather than used. Writes are atomic (temp file, fsync, rename), so a reader
 // sees the old tokens or the new ones, never a torn file.
+//
+// Writers that must not interleave (a refresh and the store of its result, a login) hold the
+// origin's advisory lock: flock(2) on "<file>.lock" beside the token file. Refresh tokens are
+// single use on most servers (gatehouse outside its reuse_grace; RFC 9700 §4.14.2 rotation), so
+// two processes refreshing with the same one would end the session.
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "gatehouse/client.hpp"
 
@@ -34,6 +40,23 @@ std::string origin_of(std::string_view url);
 
 class TokenCache {
  public:
+  // An exclusive flock(2) on an origin's lock file, released when this object dies (or the
+  // process exits). Movable, not copyable.
+  class Lock {
+   public:
+    Lock() = default;
+    explicit Lock(int fd) noexcept : fd_(fd) {}
+    Lock(Lock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    Lock& operator=(Lock&& other) noexcept;
+    Lock(const Lock&) = delete;
+    Lock& operator=(const Lock&) = delete;
+    ~Lock();
+    bool held() const noexcept { return fd_ >= 0; }
+
+   private:
+    int fd_ = -1;
+  };
+
   explicit TokenCache(std::filesystem::path directory);
   // $XDG_CONFIG_HOME/gatehouse when XDG_CONFIG_HOME is an absolute path (XDG Base Directory
   // spec), else $HOME/.config/gatehouse; throws TokenCacheError when neither is known.
@@ -50,6 +73,12 @@ class TokenCache {
   void store(std::string_view url, const CachedTokens& tokens) const;
   // True when a file was deleted.
   bool remove(std::string_view url) const;
+  // Creates the directory (0700) when needed, opens "<file_for(url)>.lock" (0600, ours, a
+  // regular file, never through a symbolic link) and blocks until it holds an exclusive flock
+  // on it. The holder of a lock is bounded by its request timeout; a dead holder's lock is
+  // released by the kernel. Throws TokenCacheError. load() and store() do not lock: a caller
+  // holds the lock around whatever must be atomic (reload, refresh, store).
+  Lock lock(std::string_view url) const;
 
  private:
   std::filesystem::path directory_;

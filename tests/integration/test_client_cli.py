@@ -110,7 +110,11 @@ class ClientCliTest(unittest.TestCase):
         directory = os.path.join(self.xdg, "gatehouse")
         self.assertEqual(stat.S_IMODE(os.stat(directory).st_mode), 0o700)
         self.assertEqual(stat.S_IMODE(os.stat(self.cache_file()).st_mode), 0o600)
-        self.assertEqual(os.listdir(directory), [os.path.basename(self.cache_file())])
+        # Beside the tokens, the empty lock file that serializes writers (docs/client-cli.md).
+        self.assertEqual(sorted(os.listdir(directory)),
+                         [os.path.basename(self.cache_file()),
+                          os.path.basename(self.cache_file()) + ".lock"])
+        self.assertEqual(stat.S_IMODE(os.stat(self.cache_file() + ".lock").st_mode), 0o600)
         data = self.cached()
         self.assertEqual(data["user"], USER)
         self.assertEqual(data["refresh_style"], "gatehouse_json")
@@ -385,6 +389,62 @@ class ClientCliTest(unittest.TestCase):
         self.assertTrue(text.startswith("{\n  \"user\": \"carol\",\n"), repr(text))
         self.assertIn('\n  "roles": [\n    "User"\n  ]', text)
         self.assertEqual(json.loads(text)["scheme"], "digest")
+
+
+
+class ConcurrentRefreshTest(unittest.TestCase):
+    """Two `gatehouse request` processes holding the same cached tokens, whose access token the
+    server refuses, refresh once between them: the second waits on the token cache's lock, sees
+    that the cached refresh token changed, and retries with the cached tokens. The server runs
+    with reuse_grace = "0s" (strict single use, docs/tokens.md), so a second refresh with the old
+    refresh token would be taken for a stolen token and revoke the session."""
+
+    def test_two_processes_refresh_once_and_the_session_survives(self):
+        rounds = 3
+        tmp = tempfile.mkdtemp(prefix="gatehouse-cli-race-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        access = os.path.join(tmp, "access.log")
+        xdg = os.path.join(tmp, "xdg")
+        env = gh.clean_env(HOME=os.path.join(tmp, "home"), XDG_CONFIG_HOME=xdg)
+        env.pop("GATEHOUSE_API_KEY", None)
+        config = f'[log]\naccess = "{access}"\n[tokens]\nreuse_grace = "0s"\n'
+        with gh.Server(config_text=config) as server:
+            login = subprocess.run([gh.BIN, "login", server.url, "--password-stdin", "-u", "demo"],
+                                   input="demo\n", capture_output=True, text=True, env=env,
+                                   timeout=60, start_new_session=True)
+            self.assertEqual(login.returncode, 0, login.stderr)
+            path = os.path.join(xdg, "gatehouse", f"http_127.0.0.1_{server.port}.json")
+            # Several rounds, so that the two processes overlap at least once (without the lock
+            # they refresh twice whenever both read the cache before either stored).
+            for _ in range(rounds):
+                with open(path) as f:
+                    before = json.load(f)
+                with open(path, "w") as f:
+                    json.dump(dict(before, access_token="bogus"), f)
+                procs = [subprocess.Popen([gh.BIN, "request", server.url + "/auth/whoami"],
+                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                          text=True, env=env, start_new_session=True)
+                         for _ in range(2)]
+                for proc in procs:
+                    out, err = proc.communicate(timeout=60)
+                    self.assertEqual(proc.returncode, 0, err)
+                    self.assertEqual(json.loads(out)["user"], "demo")
+                    self.assertEqual(err, "")
+                with open(path) as f:
+                    after = json.load(f)
+                self.assertNotEqual(after["refresh_token"], before["refresh_token"])
+            self.assertEqual(stat.S_IMODE(os.stat(path + ".lock").st_mode), 0o600)
+            # The session is alive: a third command works with the cached tokens.
+            third = subprocess.run([gh.BIN, "request", server.url + "/auth/whoami"],
+                                   capture_output=True, text=True, env=env, timeout=60,
+                                   start_new_session=True)
+            self.assertEqual(third.returncode, 0, third.stderr)
+            server.stop()  # flushes the access log
+            with open(access) as f:
+                lines = [json.loads(line) for line in f if line.strip()]
+        refreshes = [line for line in lines if line["path"] == "/auth/refresh"]
+        self.assertEqual(len(refreshes), rounds, refreshes)  # one POST /auth/refresh per round
+        self.assertEqual([line["status"] for line in refreshes], [200] * rounds)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ oidc-provider 9 sends no `interval` (the client then polls every 5 s, RFC 8628 ย
 `slow_down`; the provider script can add both (see its header) for the tests of those paths.
 node and tests/integration/node/node_modules come from `scripts/install-deps.sh --test`.
 """
+import http.server
 import json
 import os
 import select
@@ -18,6 +19,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -247,6 +249,47 @@ class DeviceLoginTest(unittest.TestCase):
             self.assertEqual(proc.returncode, 1)
             self.assertIn("device authorization refused", proc.stderr)
             self.assertEqual(self.browser_said(), [])
+
+    def test_metadata_of_another_issuer_is_refused(self):
+        # RFC 8414 ยง3.3: a discovery document whose issuer is not the URL asked is not used, so
+        # neither the device code nor later refresh tokens go to the endpoints it names.
+        seen = []
+
+        class Metadata(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                seen.append(("GET", self.path))
+                body = json.dumps({"issuer": "http://evil.example",
+                                   "token_endpoint": "http://evil.example/token",
+                                   "device_authorization_endpoint": "http://evil.example/device"})
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def do_POST(self):
+                seen.append(("POST", self.path))
+                self.send_response(500)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Metadata)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            url = f"http://127.0.0.1:{server.server_address[1]}"
+            proc = self.gh("login", url, "--device", "--no-browser")
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join()
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn('names the issuer "http://evil.example", not "' + url + '"', proc.stderr)
+        self.assertEqual(seen, [("GET", "/.well-known/openid-configuration")])
+        self.assertFalse(os.path.exists(self.cache_file(url)))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
 #include <thread>
+#include <utility>
 
 namespace gatehouse::client {
 namespace {
@@ -204,6 +206,82 @@ TEST(ClientBearer, ConcurrentRenewalsFromThreadsSendOneRefresh) {
   EXPECT_EQ(sends.load(), 1);
   handler(nullptr, json(200, R"({"access_token":"A2"})"));
   EXPECT_EQ(done.load(), 8);
+}
+
+// The BeforeRefresh hook (the CLI's token-cache lock): fresher tokens are adopted without a
+// refresh and not announced; otherwise the refresh goes out, and the hold lives until the new
+// tokens were announced.
+TEST(ClientBearer, BeforeRefreshMayAdoptFresherTokensInsteadOfRefreshing) {
+  std::vector<std::string> announced;
+  int asked = 0;
+  auto auth = std::make_shared<BearerAuthImpl>(
+      tokens(), [&](const TokenSet& t) { announced.emplace_back(t.access_token.reveal()); },
+      [&](const TokenSet& current) {
+        ++asked;
+        EXPECT_TRUE(current.refresh_token.equals("R1"));
+        return detail::RefreshGate{tokens("A9", "R9"), nullptr};
+      });
+  PendingSend pending;
+  int succeeded = 0;
+  auth->renew(sent_with("A1"), pending.sender(), [&](std::exception_ptr e) {
+    EXPECT_FALSE(e);
+    ++succeeded;
+  });
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(succeeded, 1);
+  EXPECT_TRUE(pending.sent.empty());
+  EXPECT_EQ(auth->refresh_count(), 0u);
+  EXPECT_TRUE(auth->tokens().access_token.equals("A9"));
+  EXPECT_TRUE(auth->tokens().refresh_token.equals("R9"));
+  EXPECT_TRUE(announced.empty());
+}
+
+TEST(ClientBearer, BeforeRefreshHoldLastsUntilTheNewTokensWereAnnounced) {
+  auto held = std::make_shared<int>(0);
+  std::weak_ptr<int> watch = held;
+  bool held_while_announcing = false;
+  auto auth = std::make_shared<BearerAuthImpl>(
+      tokens(), [&](const TokenSet&) { held_while_announcing = !watch.expired(); },
+      [&](const TokenSet&) {
+        detail::RefreshGate gate;
+        gate.hold = std::exchange(held, nullptr);
+        return gate;
+      });
+  PendingSend pending;
+  auth->renew(sent_with("A1"), pending.sender(), [](std::exception_ptr e) { EXPECT_FALSE(e); });
+  ASSERT_EQ(pending.sent.size(), 1u);
+  EXPECT_EQ(pending.sent[0].body, R"({"refresh_token":"R1"})");
+  EXPECT_FALSE(watch.expired());
+  const Client::Handler copy = pending.handlers[0];  // a copy of the handler must not keep it
+  pending.handlers[0](nullptr, json(200, R"({"access_token":"A2","refresh_token":"R2"})"));
+  EXPECT_TRUE(held_while_announcing);
+  EXPECT_TRUE(watch.expired());
+  EXPECT_TRUE(auth->tokens().access_token.equals("A2"));
+}
+
+TEST(ClientBearer, BeforeRefreshFailureFailsTheWaitersAndReleasesTheHold) {
+  auto auth = std::make_shared<BearerAuthImpl>(tokens(), nullptr, [](const TokenSet&) {
+    throw TransportError("no lock");
+    return detail::RefreshGate{};
+  });
+  PendingSend pending;
+  bool failed = false;
+  auth->renew(sent_with("A1"), pending.sender(), [&](std::exception_ptr e) {
+    EXPECT_THROW(std::rethrow_exception(e), TransportError);
+    failed = true;
+  });
+  EXPECT_TRUE(failed);
+  EXPECT_TRUE(pending.sent.empty());
+  // A refused refresh releases the hold as well.
+  auto held = std::make_shared<int>(0);
+  std::weak_ptr<int> watch = held;
+  auto refused = std::make_shared<BearerAuthImpl>(tokens(), nullptr, [&](const TokenSet&) {
+    return detail::RefreshGate{std::nullopt, std::exchange(held, nullptr)};
+  });
+  refused->renew(sent_with("A1"), pending.sender(), [](std::exception_ptr) {});
+  ASSERT_EQ(pending.sent.size(), 1u);
+  pending.handlers[0](nullptr, json(401, "{}"));
+  EXPECT_TRUE(watch.expired());
 }
 
 }  // namespace

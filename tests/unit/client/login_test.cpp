@@ -274,5 +274,91 @@ TEST(ClientLogin, FormEncodingEscapesEverythingButUnreserved) {
   EXPECT_EQ(base_of("http://h:1/base///"), "http://h:1/base");
 }
 
+// ---- discovery (RFC 8414 §3.3, OpenID Connect Discovery §4.3) ------------------------------
+std::string metadata(const std::string& issuer, const std::string& token_endpoint,
+                     const std::string& extra = {}) {
+  return R"({"issuer":")" + issuer + R"(","token_endpoint":")" + token_endpoint +
+         R"(","device_authorization_endpoint":")" + token_endpoint + R"(/device")" + extra + "}";
+}
+
+std::string login_error(const std::string& base, unsigned code, const std::string& body) {
+  try {
+    endpoints_from_metadata(base, code, body);
+  } catch (const LoginError& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
+
+TEST(ClientDiscovery, UsesTheEndpointsOfTheIssuerItAsked) {
+  const auto e = endpoints_from_metadata(
+      "https://id.example.com/realm/", 200,
+      metadata("https://id.example.com/realm", "https://id.example.com/realm/token",
+               R"(,"revocation_endpoint":"https://id.example.com/realm/revoke")"));
+  EXPECT_TRUE(e.discovered);
+  EXPECT_EQ(e.token_endpoint, "https://id.example.com/realm/token");
+  EXPECT_EQ(e.device_authorization_endpoint, "https://id.example.com/realm/token/device");
+  EXPECT_EQ(e.revocation_endpoint, "https://id.example.com/realm/revoke");
+  // One trailing slash of the issuer is not a difference; endpoints may be on another host.
+  const auto slash = endpoints_from_metadata(
+      "http://127.0.0.1:9000", 200, metadata("http://127.0.0.1:9000/", "http://tokens.example/t"));
+  EXPECT_EQ(slash.token_endpoint, "http://tokens.example/t");
+  EXPECT_TRUE(slash.revocation_endpoint.empty());  // none advertised: none used
+}
+
+TEST(ClientDiscovery, NoDocumentFallsBackToGatehouseRoutes) {
+  for (const auto& [code, body] :
+       {std::pair{404u, std::string("{}")}, std::pair{200u, std::string("<html>")}}) {
+    const auto e = endpoints_from_metadata("http://h:1/", code, body);
+    EXPECT_FALSE(e.discovered);
+    EXPECT_EQ(e.token_endpoint, "http://h:1/auth/token");
+    EXPECT_EQ(e.device_authorization_endpoint, "http://h:1/auth/device");
+    EXPECT_EQ(e.revocation_endpoint, "http://h:1/auth/revoke");
+  }
+}
+
+TEST(ClientDiscovery, RefusesADocumentOfAnotherIssuer) {
+  const std::string evil = metadata("https://evil.example", "https://evil.example/token");
+  const std::string message = login_error("https://id.example.com", 200, evil);
+  EXPECT_NE(message.find("\"https://evil.example\""), std::string::npos) << message;
+  EXPECT_NE(message.find("\"https://id.example.com\""), std::string::npos) << message;
+  EXPECT_NE(message.find("RFC 8414"), std::string::npos) << message;
+  // A prefix, another path, another scheme or two trailing slashes are other issuers.
+  for (const char* issuer :
+       {"https://id.example.com/x", "https://id.example", "http://id.example.com",
+        "https://id.example.com//", "https://ID.example.com"}) {
+    EXPECT_NE(login_error("https://id.example.com", 200,
+                          metadata(issuer, "https://id.example.com/token")),
+              "(accepted)")
+        << issuer;
+  }
+  // No issuer, or not a string: refused too.
+  EXPECT_NE(login_error("https://id.example.com", 200,
+                        R"({"token_endpoint":"https://id.example.com/token"})")
+                .find("no issuer"),
+            std::string::npos);
+  EXPECT_NE(login_error("https://id.example.com", 200, R"({"issuer":7})"), "(accepted)");
+  // Control characters of a hostile issuer do not reach the terminal.
+  const std::string escape = login_error("https://id.example.com", 200,
+                                         metadata("\u001b[2Jx", "https://id.example.com/t"));
+  EXPECT_EQ(escape.find('\x1b'), std::string::npos) << escape;
+}
+
+TEST(ClientDiscovery, AnHttpsIssuerUsesOnlyHttpsEndpoints) {
+  const std::string base = "https://id.example.com";
+  const std::string message = login_error(base, 200, metadata(base, "http://id.example.com/token"));
+  EXPECT_NE(message.find("token_endpoint"), std::string::npos) << message;
+  EXPECT_NE(message.find("not https"), std::string::npos) << message;
+  EXPECT_NE(login_error(base, 200,
+                        metadata(base, "https://id.example.com/token",
+                                 R"(,"revocation_endpoint":"http://id.example.com/revoke")")),
+            "(accepted)");
+  // Not an absolute http(s) URL at all: refused whatever the issuer's scheme.
+  EXPECT_NE(login_error("http://h", 200, metadata("http://h", "/token")), "(accepted)");
+  EXPECT_NE(login_error("http://h", 200, metadata("http://h", "file:///etc/passwd")), "(accepted)");
+  // An http issuer (a test server on loopback) may use http endpoints.
+  EXPECT_EQ(login_error("http://h", 200, metadata("http://h", "http://h/token")), "(accepted)");
+}
+
 }  // namespace
 }  // namespace gatehouse::client

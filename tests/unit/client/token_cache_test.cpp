@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -245,6 +246,43 @@ TEST(ClientTokenCache, DirectoryFromTheEnvironment) {
   EXPECT_THROW(TokenCache::from_environment(), TokenCacheError);
   if (old_xdg) ::setenv("XDG_CONFIG_HOME", saved_xdg.c_str(), 1);
   if (old_home) ::setenv("HOME", saved_home.c_str(), 1);
+}
+
+// The per-origin lock (flock on "<file>.lock"): exclusive across open file descriptions, so
+// across processes; private like the token files; released when the Lock dies.
+TEST(ClientTokenCache, LockIsExclusivePerOriginAndPrivate) {
+  testing::TempDir tmp;
+  const TokenCache cache(tmp.path() / "config" / "gatehouse");
+  const std::string lock_path = cache.file_for("http://h:1").string() + ".lock";
+  const auto try_lock = [](const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    EXPECT_GE(fd, 0) << path;
+    const bool got = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+    ::close(fd);
+    return got;
+  };
+  {
+    TokenCache::Lock lock = cache.lock("http://h:1/any/path");
+    EXPECT_TRUE(lock.held());
+    EXPECT_EQ(mode_of(cache.directory()), 0700u);
+    EXPECT_EQ(mode_of(lock_path), 0600u);
+    EXPECT_FALSE(try_lock(lock_path));  // what another process would see
+    // Another origin has its own lock.
+    const TokenCache::Lock other = cache.lock("http://h:2");
+    EXPECT_TRUE(other.held());
+    // Moving keeps it held.
+    TokenCache::Lock moved = std::move(lock);
+    EXPECT_FALSE(try_lock(lock_path));
+  }
+  EXPECT_TRUE(try_lock(lock_path));
+  // A lock file that is a symbolic link is refused; one too open is made private again.
+  ASSERT_EQ(::chmod(lock_path.c_str(), 0644), 0);
+  { const TokenCache::Lock lock = cache.lock("http://h:1"); }
+  EXPECT_EQ(mode_of(lock_path), 0600u);
+  const std::string link_path = cache.file_for("http://h:3").string() + ".lock";
+  std::filesystem::create_symlink(tmp.path() / "elsewhere", link_path);
+  EXPECT_THROW(cache.lock("http://h:3"), TokenCacheError);
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() / "elsewhere"));
 }
 
 }  // namespace
