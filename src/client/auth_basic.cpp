@@ -1,6 +1,7 @@
 // RFC 7617 Basic: `Authorization: Basic base64(user ":" password)`, user and password as UTF-8
 // bytes (the charset="UTF-8" the gatehouse server and most others announce).
-#include <algorithm>
+#include <openssl/crypto.h>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,10 +76,14 @@ std::shared_ptr<Auth> basic_auth(std::string user, Secret password, bool preempt
   if (util::has_control_chars(user) || util::has_control_chars(password.reveal())) {
     throw RequestError("Basic: control characters in the user name or password (RFC 7617 §2)");
   }
-  std::string joined = user + ":" + std::string(password.reveal());
-  Secret encoded{util::base64_encode(joined)};
-  std::fill(joined.begin(), joined.end(), '\0');
-  return std::make_shared<BasicAuth>(std::move(encoded), preemptive);
+  std::string joined;
+  joined.reserve(user.size() + 1 + password.size());  // no reallocation leaves a copy behind
+  joined.append(user).append(":").append(password.reveal());
+  std::string encoded = util::base64_encode(joined);
+  Secret credentials{encoded};
+  OPENSSL_cleanse(joined.data(), joined.size());
+  OPENSSL_cleanse(encoded.data(), encoded.size());
+  return std::make_shared<BasicAuth>(std::move(credentials), preemptive);
 }
 
 }  // namespace gatehouse::client
