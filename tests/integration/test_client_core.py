@@ -137,6 +137,7 @@ class TlsCloser:
 
     def _serve(self, conn):
         conn.settimeout(10)
+        tls = None
         try:
             tls = self.context.wrap_socket(conn, server_side=True)
             data = b""
@@ -154,7 +155,7 @@ class TlsCloser:
         except (OSError, ssl.SSLError):
             pass
         finally:
-            conn.close()
+            (tls or conn).close()
 
     def __enter__(self):
         self.thread.start()
