@@ -53,7 +53,9 @@ struct Response {
   std::string reason;
   Headers headers;
   std::string body;
-  std::string url;    // the URL that produced this response (after redirects)
+  // The URL that produced this response (after redirects), as sent: it may hold a credential
+  // (ApiKeyPlacement::query's api_key), so do not log it as is.
+  std::string url;
   std::string proxy;  // host of the proxy the request went through; empty when direct
 
   const std::string* header(std::string_view name) const noexcept;  // first value, or null
@@ -150,6 +152,9 @@ class Auth {
   virtual std::unique_ptr<AuthFlow> start(const Request& request) = 0;
   // Renew credentials after a flow answered Next::renew (bearer refresh). Completes exactly once,
   // on any thread of the client's I/O context, with null on success. Default: fails.
+  // `client` shares the calling client's connections and auth and stays valid until `done` is
+  // called, even when the caller's Client is destroyed meanwhile (its sends then fail with
+  // TransportError "the client was shut down").
   virtual void async_renew(Client& client, const Request& failed,
                            std::function<void(std::exception_ptr)> done);
 };
@@ -254,6 +259,7 @@ class Client {
 
  private:
   struct Impl;
+  explicit Client(std::shared_ptr<Impl> impl) noexcept;  // the facade Auth::async_renew gets
   std::shared_ptr<Impl> impl_;
 };
 

@@ -1,5 +1,7 @@
 // Client: the exchange loop (auth flows, retries, renewal, redirects) over detail::Transport.
 // Every step of an exchange runs on the transport's strand, so an Exchange needs no lock.
+#include <openssl/crypto.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <future>
@@ -21,6 +23,7 @@ bool is_redirect(unsigned status) {
 }
 
 void drop_body(Request& request) {
+  if (!request.body.empty()) OPENSSL_cleanse(request.body.data(), request.body.size());
   request.body.clear();
   for (std::string_view name :
        {"Content-Type", "Content-Length", "Content-Encoding", "Transfer-Encoding"}) {
@@ -36,8 +39,26 @@ Options options_from_environment() {
 
 namespace {
 
+// The credentials, body and URL of an exchange's request copies are overwritten when the exchange
+// is done with them, before their memory goes back to the allocator (the caller's own Request is
+// the caller's to manage).
+void wipe(std::string& s) noexcept {
+  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
+}
+void wipe(Request& request) noexcept {
+  for (auto& [name, value] : request.headers) {
+    if (iequals(name, "authorization") || iequals(name, "proxy-authorization") ||
+        iequals(name, "x-api-key") || iequals(name, "cookie")) {
+      wipe(value);
+    }
+  }
+  wipe(request.body);
+  // The API key may sit in the query (ApiKeyPlacement::query).
+  wipe(request.url);
+}
+
 // Client::Impl's state, outside the class so the exchange machinery below can name it.
-struct Core {
+struct Core : std::enable_shared_from_this<Core> {
   Core(boost::asio::io_context* caller_io, Options o) : options(std::move(o)) {
     if (caller_io == nullptr) {
       owned = std::make_unique<detail::IoThread>();
@@ -55,8 +76,14 @@ struct Core {
   std::unique_ptr<detail::IoThread> owned;  // null when the caller runs the io_context
   std::unique_ptr<detail::Transport> transport;
   mutable std::mutex mutex;
-  std::shared_ptr<Auth> auth;           // guarded by mutex
-  std::atomic<Client*> owner{nullptr};  // null once the Client is gone
+  std::shared_ptr<Auth> auth;          // guarded by mutex
+  std::atomic<bool> shut_down{false};  // the caller's Client is gone
+  // What Auth::async_renew receives: a Client that shares this core and lives as long as it,
+  // so as long as any exchange (which holds the core) is pending, even after the caller's Client
+  // is destroyed (its sends then fail with "the client was shut down"). Destroying it does
+  // nothing. Last member: destroyed first.
+  const Client* facade_address = nullptr;
+  std::unique_ptr<Client> facade;
 };
 
 // One call of async_send: every hop (redirect) and every send of each hop.
@@ -138,14 +165,15 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
   }
 
   void renew(Response response) {
-    Client* owner = client->owner.load();
-    if (owner == nullptr) {
+    if (client->shut_down) {
       return finish(std::make_exception_ptr(TransportError("the client was shut down")), {});
     }
     auto self = shared_from_this();
     auto once = std::make_shared<std::atomic<bool>>(false);
     try {
-      auth->async_renew(*owner, wire, [self, once](std::exception_ptr error) {
+      // The facade stays valid while `done` is pending: the callback holds this exchange, which
+      // holds the core that owns the facade.
+      auth->async_renew(*client->facade, wire, [self, once](std::exception_ptr error) {
         if (once->exchange(true)) return;
         // Back onto the strand: the Auth may complete on any thread.
         self->client->transport->post([self, error] {
@@ -165,10 +193,11 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
       return finish(nullptr, std::move(response));
     }
     if (redirects >= client->options.max_redirects) {
-      return finish(std::make_exception_ptr(TransportError(
-                        "too many redirects (more than " +
-                        std::to_string(client->options.max_redirects) + ") from " + request.url)),
-                    {});
+      return finish(
+          std::make_exception_ptr(TransportError("too many redirects (more than " +
+                                                 std::to_string(client->options.max_redirects) +
+                                                 ") from " + detail::redact_url(request.url))),
+          {});
     }
     detail::Url next;
     try {
@@ -201,7 +230,8 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
         request.remove_header("Proxy-Authorization");
       }
     }
-    client_log().debug("{} redirect {} -> {}", response.status, url.str(), next.str());
+    client_log().debug("{} redirect {} -> {}", response.status, detail::redact_url(url.str()),
+                       detail::redact_url(next.str()));
     url = std::move(next);
     request.url = url.str();
     sends = 0;
@@ -213,6 +243,7 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
       return finish(std::current_exception(), {});
     }
     // Headers a flow set stay with their hop: each hop starts from the caller's request.
+    wipe(wire);
     wire = request;
     send();
   }
@@ -221,6 +252,8 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
     if (completed) return;
     completed = true;
     flow.reset();
+    wipe(wire);
+    wipe(request);
     try {
       handler(error, std::move(response));
     } catch (const std::exception& e) {
@@ -234,20 +267,23 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
 }  // namespace
 
 struct Client::Impl : Core {
-  using Core::Core;
+  Impl(boost::asio::io_context* caller_io, Options o) : Core(caller_io, std::move(o)) {
+    // Non-owning: the facade lives inside this Impl (an owning pointer would be a cycle).
+    facade.reset(new Client(std::shared_ptr<Impl>(std::shared_ptr<Impl>(), this)));
+    facade_address = facade.get();
+  }
 };
 
-Client::Client(Options options) : impl_(std::make_shared<Impl>(nullptr, std::move(options))) {
-  impl_->owner = this;
-}
+Client::Client(std::shared_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+
+Client::Client(Options options) : impl_(std::make_shared<Impl>(nullptr, std::move(options))) {}
 
 Client::Client(boost::asio::io_context& io, Options options)
-    : impl_(std::make_shared<Impl>(&io, std::move(options))) {
-  impl_->owner = this;
-}
+    : impl_(std::make_shared<Impl>(&io, std::move(options))) {}
 
 Client::~Client() {
-  impl_->owner = nullptr;
+  if (impl_->facade_address == this) return;
+  impl_->shut_down = true;
   impl_->transport->shutdown();
   // Owned thread: pending exchanges fail ("shut down") and complete before the join returns.
   if (impl_->owned) impl_->owned->stop();
@@ -293,7 +329,7 @@ Response Client::send(Request request) {
 
 void Client::async_send(Request request, Handler handler) {
   auto exchange = std::make_shared<Exchange>();
-  exchange->client = impl_;
+  exchange->client = impl_->shared_from_this();  // the facade's impl_ does not own the core
   exchange->request = std::move(request);
   exchange->handler = std::move(handler);
   impl_->transport->post([exchange] { exchange->start(); });

@@ -3,6 +3,7 @@
 // targets per RFC 9112 §3.2.2) and the keep-alive pool.
 #include "client/transport.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 #include <poll.h>
@@ -70,6 +71,44 @@ bool idempotent(std::string_view method) {
   }
   return false;
 }
+
+void wipe(std::string_view s) noexcept {
+  // The views come from buffers the caller owns and may write (Beast's field storage).
+  if (!s.empty()) OPENSSL_cleanse(const_cast<char*>(s.data()), s.size());
+}
+
+bool credential_field(std::string_view name) noexcept {
+  return iequals(name, "authorization") || iequals(name, "proxy-authorization") ||
+         iequals(name, "x-api-key") || iequals(name, "cookie");
+}
+
+// Overwrites the credentials of a request header (and its target, which may hold an API key)
+// before the memory is released; the serializer writes straight from these buffers.
+template <class Header>
+void wipe_header(Header& header) noexcept {
+  for (const auto& field : header) {
+    if (credential_field(field.name_string())) wipe(field.value());
+  }
+  wipe(header.target());
+}
+
+// The exchange's copies of a request: its Request and its Beast message.
+struct WipeOnExit {
+  WipeOnExit(Request& r, Message& m) noexcept : request(r), msg(m) {}
+  Request& request;
+  Message& msg;
+  WipeOnExit(const WipeOnExit&) = delete;
+  WipeOnExit& operator=(const WipeOnExit&) = delete;
+  ~WipeOnExit() {
+    wipe_header(msg.base());
+    wipe(msg.body());
+    for (const auto& [name, value] : request.headers) {
+      if (credential_field(name)) wipe(value);
+    }
+    wipe(request.body);
+    wipe(request.url);
+  }
+};
 
 struct Conn {
   Conn(const Strand& strand, std::string key) : key(std::move(key)) { plain.emplace(strand); }
@@ -199,6 +238,11 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
   [[noreturn]] void fail(error_code ec, const std::string& what, std::chrono::milliseconds limit) {
     if (closed) throw TransportError("the client was shut down");
     if (ec == beast::error::timeout) throw TimeoutError(what + " timed out after " + ms(limit));
+    if (ec == ssl::error::stream_truncated) {
+      throw TransportError(what +
+                           ": the TLS peer closed the connection without close_notify: the "
+                           "response may be truncated");
+    }
     if (ec == http::error::body_limit) {
       throw TransportError(what + ": the response exceeds max_response_bytes (" +
                            std::to_string(options.max_response_bytes) + ")");
@@ -260,13 +304,10 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
       parser->body_limit(options.max_response_bytes);
       parser->header_limit(kHeaderLimit);
       if (head) parser->skip(true);
+      // A TLS close without close_notify (ssl::error::stream_truncated) is an error here: a body
+      // framed by Content-Length or chunked is complete before the close is read, and one ended
+      // only by the close may have been cut by an attacker (RFC 9112 §9.8, RFC 8446 §6.1).
       auto [ec, read] = co_await http::async_read(stream, buffer, *parser, use_tuple);
-      // A TLS peer that closes without close_notify ends a body delimited by the close.
-      if (ec == ssl::error::stream_truncated && parser->got_some()) {
-        error_code eof_ec;
-        parser->put_eof(eof_ec);
-        if (!eof_ec && parser->is_done()) ec = {};
-      }
       if (ec) co_return ec;
       const unsigned status = parser->get().result_int();
       // RFC 9110 §15.2: skip interim responses (101 ends HTTP/1.1 on this connection).
@@ -325,6 +366,7 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
                         "Basic " + util::base64_encode(*route.proxy->credentials));
       }
       auto [write_ec, written] = co_await http::async_write(*conn->plain, connect_msg, use_tuple);
+      wipe_header(connect_msg.base());
       if (write_ec) fail(write_ec, "CONNECT through " + peer, limit);
       http::response_parser<http::empty_body> answer;
       answer.skip(true);  // RFC 9110 §9.3.6: a 2xx to CONNECT has no body
@@ -406,6 +448,7 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     if (impl.closed) throw TransportError("the client was shut down");
     const Route route = impl.route_for(url);
     Message msg = impl.make_message(url, route, request);
+    const WipeOnExit wipe_on_exit{request, msg};
     const bool head = request.method == "HEAD";
     const auto started = std::chrono::steady_clock::now();
     bool fresh_only = false;
@@ -438,11 +481,11 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
         if (!impl.closed && reused && !got_some && ec != beast::error::timeout &&
             idempotent(request.method)) {
           client_log().debug("{} {}: the reused connection failed ({}); retrying on a new one",
-                             request.method, url.str(), ec.message());
+                             request.method, redact_url(url.str()), ec.message());
           fresh_only = true;
           continue;
         }
-        impl.fail(ec, request.method + " " + url.str(), impl.options.timeout);
+        impl.fail(ec, request.method + " " + redact_url(url.str()), impl.options.timeout);
       }
       const bool keep =
           parser->keep_alive() && conn->buffer.size() == 0 && parser->get().result_int() != 101;
@@ -456,10 +499,10 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
       if (client_log().should_log(spdlog::level::debug)) {
         const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::steady_clock::now() - started);
-        client_log().debug("{} {} -> {} in {} ({} connection{}{})", request.method, url.str(),
-                           response.status, ms(elapsed), reused ? "reused" : "new",
-                           route.proxy ? ", via proxy " + route.proxy->authority : "",
-                           keep ? "" : ", closed");
+        client_log().debug(
+            "{} {} -> {} in {} ({} connection{}{})", request.method, redact_url(url.str()),
+            response.status, ms(elapsed), reused ? "reused" : "new",
+            route.proxy ? ", via proxy " + route.proxy->authority : "", keep ? "" : ", closed");
       }
       if (client_log().should_log(spdlog::level::trace)) {
         for (const auto& [name, value] : request.headers) {

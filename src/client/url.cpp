@@ -48,7 +48,7 @@ std::optional<std::uint16_t> parse_port(std::string_view text) noexcept {
 
 Url from_view(const urls::url_view_base& u, std::string_view original) {
   const auto fail = [&](std::string_view why) -> RequestError {
-    return RequestError("bad URL '" + std::string(original) + "': " + std::string(why));
+    return RequestError("bad URL '" + redact_url(original) + "': " + std::string(why));
   };
   Url url;
   url.scheme = lower(u.scheme());
@@ -150,6 +150,53 @@ bool entry_matches(std::string_view entry, const Url& url) {
          url.host[url.host.size() - want.size() - 1] == '.';
 }
 
+constexpr std::string_view kCredentialParams[] = {
+    "api_key",       "apikey",           "api-key",    "x-api-key",
+    "access_token",  "refresh_token",    "id_token",   "token",
+    "key",           "password",         "passwd",     "secret",
+    "client_secret", "client_assertion", "device_code"};
+
+// A query parameter's name as the server reads it: '+' is a space, %XX its byte, lower case.
+std::string param_name(std::string_view raw) {
+  std::string out;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    unsigned value = 0;
+    if (raw[i] == '%' && i + 2 < raw.size() &&
+        std::from_chars(raw.data() + i + 1, raw.data() + i + 3, value, 16).ptr ==
+            raw.data() + i + 3) {
+      out += static_cast<char>(std::tolower(static_cast<int>(value)));
+      i += 2;
+    } else {
+      out +=
+          raw[i] == '+' ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(raw[i])));
+    }
+  }
+  return out;
+}
+
+// "a=1&api_key=K" → "a=1&api_key=***" (separators '&' and ';').
+std::string redact_params(std::string_view params) {
+  std::string out;
+  std::size_t pos = 0;
+  while (pos <= params.size()) {
+    auto end = params.find_first_of("&;", pos);
+    if (end == std::string_view::npos) end = params.size();
+    const auto param = params.substr(pos, end - pos);
+    const auto eq = param.find('=');
+    const bool secret = eq != std::string_view::npos &&
+                        std::find(std::begin(kCredentialParams), std::end(kCredentialParams),
+                                  param_name(param.substr(0, eq))) != std::end(kCredentialParams);
+    out += secret ? std::string(param.substr(0, eq)) + "=***" : std::string(param);
+    if (end < params.size()) out += params[end];
+    pos = end + 1;
+  }
+  return out;
+}
+
+bool only_digits(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+}
+
 }  // namespace
 
 std::string Url::authority() const {
@@ -172,7 +219,7 @@ Url parse_url(std::string_view text) {
     // parse_absolute_uri refuses a fragment; accept one and drop it.
     auto with_fragment = urls::parse_uri(text);
     if (!with_fragment) {
-      throw RequestError("bad URL '" + std::string(text) + "': " + parsed.error().message());
+      throw RequestError("bad URL '" + redact_url(text) + "': " + parsed.error().message());
     }
     return from_view(*with_fragment, text);
   }
@@ -182,18 +229,72 @@ Url parse_url(std::string_view text) {
 Url resolve_url(const Url& base, std::string_view reference) {
   auto ref = urls::parse_uri_reference(reference);
   if (!ref) {
-    throw RequestError("bad redirect location '" + std::string(reference) +
+    throw RequestError("bad redirect location '" + redact_url(reference) +
                        "': " + ref.error().message());
   }
   const std::string base_text = base.str();
   auto base_view = urls::parse_uri(base_text);
-  if (!base_view) throw RequestError("bad base URL '" + base_text + "'");
+  if (!base_view) throw RequestError("bad base URL '" + redact_url(base_text) + "'");
   urls::url out;
   if (auto r = urls::resolve(*base_view, *ref, out); !r) {
-    throw RequestError("cannot resolve '" + std::string(reference) + "': " + r.error().message());
+    throw RequestError("cannot resolve '" + redact_url(reference) + "': " + r.error().message());
   }
   out.remove_fragment();
   return from_view(out, reference);
+}
+
+std::string redact_url(std::string_view text) {
+  // Where the authority starts: after "scheme://", after "//", or at the start of a scheme-less
+  // proxy setting ("user:pass@host:port"); a path, query or fragment reference has none.
+  std::size_t start = std::string_view::npos;
+  if (const auto sep = text.find("://");
+      sep != std::string_view::npos && sep > 0 &&
+      std::all_of(text.begin(), text.begin() + sep, [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '+' || c == '-' || c == '.';
+      })) {
+    start = sep + 3;
+  } else if (text.starts_with("//")) {
+    start = 2;
+  } else if (!text.empty() && text.find_first_of("/?#") != 0) {
+    start = 0;
+  }
+  std::string out;
+  std::size_t rest = 0;
+  if (start != std::string_view::npos) {
+    out.assign(text.substr(0, start));
+    const auto authority_end = std::min(text.find_first_of("/?#", start), text.size());
+    const auto authority = text.substr(start, authority_end - start);
+    std::size_t at = authority.rfind('@');
+    if (at != std::string_view::npos) {
+      at += start;
+    } else if (const auto colon = authority.find(':'); colon != std::string_view::npos &&
+                                                       !authority.starts_with('[') &&
+                                                       !only_digits(authority.substr(colon + 1))) {
+      // "user:pa/ss@host": a password with an unencoded delimiter ends the authority early.
+      at = text.rfind('@');
+      if (at != std::string_view::npos && at < authority_end) at = std::string_view::npos;
+    }
+    if (at != std::string_view::npos) {
+      out += "***@";
+      rest = at + 1;
+    } else {
+      rest = start;
+    }
+  }
+  const auto query = text.find('?', rest);
+  const auto fragment = text.find('#', rest);
+  const auto path_end = std::min({query, fragment, text.size()});
+  out += text.substr(rest, path_end - rest);
+  if (query != std::string_view::npos && query == path_end) {
+    const auto query_end = std::min(fragment, text.size());
+    out += '?';
+    out += redact_params(text.substr(query + 1, query_end - query - 1));
+  }
+  if (fragment != std::string_view::npos) {
+    out += '#';
+    out += redact_params(text.substr(fragment + 1));
+  }
+  return out;
 }
 
 bool same_origin(const Url& a, const Url& b) noexcept {
@@ -222,22 +323,22 @@ Proxy parse_proxy(std::string_view text) {
   if (with_scheme.find("://") == std::string::npos) with_scheme = "http://" + with_scheme;
   auto parsed = urls::parse_uri(with_scheme);
   if (!parsed) {
-    throw RequestError("bad proxy URL '" + std::string(text) + "': " + parsed.error().message());
+    throw RequestError("bad proxy URL '" + redact_url(text) + "': " + parsed.error().message());
   }
   const auto& u = *parsed;
   if (lower(u.scheme()) != "http") {
-    throw RequestError("bad proxy URL '" + std::string(text) + "': only http:// proxies");
+    throw RequestError("bad proxy URL '" + redact_url(text) + "': only http:// proxies");
   }
   Proxy proxy;
   proxy.host = lower(u.host_address());
   if (proxy.host.empty() ||
       (u.host_type() == urls::host_type::name && !valid_host_name(proxy.host))) {
-    throw RequestError("bad proxy URL '" + std::string(text) + "': no host");
+    throw RequestError("bad proxy URL '" + redact_url(text) + "': no host");
   }
   proxy.port = 1080;
   if (u.has_port() && !u.port().empty()) {
     auto port = parse_port(u.port());
-    if (!port) throw RequestError("bad proxy URL '" + std::string(text) + "': invalid port");
+    if (!port) throw RequestError("bad proxy URL '" + redact_url(text) + "': invalid port");
     proxy.port = *port;
   }
   const bool v6 = proxy.host.find(':') != std::string::npos;

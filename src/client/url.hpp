@@ -32,6 +32,13 @@ Url parse_url(std::string_view text);
 // RFC 3986 §5.2 resolution of a Location value against `base`; RequestError when the result is
 // not a valid http(s) URL.
 Url resolve_url(const Url& base, std::string_view reference);
+// `text` (a URL, possibly malformed, relative, or without a scheme, as in a proxy setting) for a
+// log line or an exception message: the userinfo (RFC 3986 §3.2.1, "user:password@") becomes
+// "***@", and the value of every query or fragment parameter named like a credential (api_key,
+// apikey, api-key, x-api-key, access_token, refresh_token, id_token, token, key, password, passwd,
+// secret, client_secret, client_assertion, device_code; case-insensitive, percent-decoded) becomes
+// "***". Every URL the client puts in a log line or an exception message goes through it.
+std::string redact_url(std::string_view text);
 // RFC 6454: same scheme, host and port.
 bool same_origin(const Url& a, const Url& b) noexcept;
 

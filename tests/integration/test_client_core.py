@@ -4,8 +4,10 @@ what they receive (client_probe.py)."""
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -106,6 +108,61 @@ class Tinyproxy:
 
     def stop(self):
         stop(self.proc)
+
+
+class TlsCloser:
+    """TLS on 127.0.0.1 (the CA-signed localhost cert): each connection reads one request head,
+    sends `reply`, then ends the TCP connection without TLS close_notify, or with it when
+    `close_notify`."""
+
+    def __init__(self, tls, reply, close_notify=False):
+        self.reply = reply
+        self.close_notify = close_notify
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(tls["localhost.pem"], tls["localhost.key"])
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.url = f"https://127.0.0.1:{self.port}/"
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        conn.settimeout(10)
+        tls = None
+        try:
+            tls = self.context.wrap_socket(conn, server_side=True)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = tls.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+            tls.sendall(self.reply)
+            if self.close_notify:
+                tls.unwrap()
+            else:
+                # SSLSocket.shutdown drops the TLS layer: a TCP FIN, no close_notify.
+                tls.shutdown(socket.SHUT_RDWR)
+        except (OSError, ssl.SSLError):
+            pass
+        finally:
+            (tls or conn).close()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.listener.close()
 
 
 class ClientCoreTest(unittest.TestCase):
@@ -241,6 +298,34 @@ class ClientCoreTest(unittest.TestCase):
                              "requests": [{"url": silent.url + "/"}]})
         self.assertEqual([r.get("error") for r in out["results"]], ["TimeoutError"] * 5)
 
+    def test_query_api_key_never_in_messages_or_logs(self):
+        key = "k3y-5ecret-value"
+        apikey = {"kind": "apikey", "key": key, "placement": "query",
+                  "allow_insecure_query": True}
+        loop = RecordingServer({"/loop": lambda h: (302, {"Location": "/loop"}, "")})
+        with SilentServer() as silent, loop:
+            out = run_probe({"options": {"timeout_ms": 300, "max_redirects": 2},
+                             "requests": [
+                                 {"url": silent.url + "/", "auth": apikey},
+                                 {"url": loop.url + "/loop", "auth": apikey},
+                                 {"url": loop.url + "/loop?access_token=" + key},
+                                 {"url": loop.url + "/ok", "auth": apikey},
+                             ]}, env={"GATEHOUSE_LOG_LEVEL": "trace"})
+            sent = [r["path"] for r in loop.requests]
+        timeout, redirects, caller_token, ok = out["results"]
+        self.assertIn("/loop?api_key=" + key, sent)  # the key did go on the wire
+        self.assertEqual(timeout.get("error"), "TimeoutError", timeout)
+        self.assertIn("api_key=***", timeout["message"])
+        for r in (redirects, caller_token):
+            self.assertEqual(r.get("error"), "TransportError", r)
+            self.assertIn("too many redirects", r["message"])
+        self.assertEqual(ok.get("status"), 200, ok)
+        for r in (timeout, redirects, caller_token):
+            self.assertNotIn(key, r["message"])
+        self.assertIn("redirect", out["stderr"])
+        self.assertIn("api_key=***", out["stderr"])
+        self.assertNotIn(key, out["stderr"])
+
     def test_connect_timeout(self):
         # A listener that never accepts, its backlog filled: further SYNs are dropped.
         listener = socket.socket()
@@ -339,6 +424,31 @@ class ClientCoreTest(unittest.TestCase):
                         env={"GATEHOUSE_LOG_LEVEL": "debug"})
         self.assertEqual(out["stderr"].count("new connection"), 1, out["stderr"])
         self.assertEqual(out["stderr"].count("reused connection"), 2, out["stderr"])
+
+    def test_tls_close_without_close_notify(self):
+        # RFC 9112 §9.8, RFC 8446 §6.1: a body ended only by the close is refused when the close
+        # has no close_notify; a Content-Length or chunked body read to its end is complete.
+        options = {"ca_file": self.tls["ca.pem"], "timeout_ms": 10000}
+        cases = [
+            (b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nclose-delimited body", False),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfull", False),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nfull\r\n0\r\n\r\n",
+             False),
+            (b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nclose-delimited body", True),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", False),
+        ]
+        results = []
+        for reply, close_notify in cases:
+            with TlsCloser(self.tls, reply, close_notify) as peer:
+                results.append(self.one({"url": peer.url}, options=options))
+        truncated, framed, chunked, notified, short = results
+        self.assertEqual(truncated.get("error"), "TransportError", truncated)
+        self.assertIn("close_notify", truncated["message"])
+        self.assertEqual((framed.get("status"), framed.get("body")), (200, "full"), framed)
+        self.assertEqual((chunked.get("status"), chunked.get("body")), (200, "full"), chunked)
+        self.assertEqual((notified.get("status"), notified.get("body")),
+                         (200, "close-delimited body"), notified)
+        self.assertEqual(short.get("error"), "TransportError", short)
 
     def test_bad_ca_file(self):
         r = self.one({"url": self.https("good")},

@@ -93,6 +93,57 @@ TEST(ClientProxy, ParsesProxyUrls) {
   EXPECT_THROW(parse_proxy("http://proxy:99999"), RequestError);
 }
 
+TEST(ClientRedact, MasksCredentialParametersAndUserinfo) {
+  EXPECT_EQ(redact_url("https://h/p?api_key=K1&x=1"), "https://h/p?api_key=***&x=1");
+  EXPECT_EQ(redact_url("https://h/p?a=1&API_KEY=K1"), "https://h/p?a=1&API_KEY=***");
+  EXPECT_EQ(redact_url("https://h/p?Access_Token=t&refresh_token=r;token=t2&key=k"),
+            "https://h/p?Access_Token=***&refresh_token=***;token=***&key=***");
+  EXPECT_EQ(redact_url("https://h/?password=p&client_secret=c&apikey=a&keys=ok"),
+            "https://h/?password=***&client_secret=***&apikey=***&keys=ok");
+  EXPECT_EQ(redact_url("https://h/?api%5Fkey=K&api+key=x"), "https://h/?api%5Fkey=***&api+key=x");
+  EXPECT_EQ(redact_url("https://h/cb#access_token=T&state=s"),
+            "https://h/cb#access_token=***&state=s");
+  EXPECT_EQ(redact_url("https://h/p?x=1#frag"), "https://h/p?x=1#frag");
+  EXPECT_EQ(redact_url("http://user:pw@h:8080/p"), "http://***@h:8080/p");
+  EXPECT_EQ(redact_url("http://us@er:p@w@h/p?token=t"), "http://***@h/p?token=***");
+  EXPECT_EQ(redact_url("http://user:pa/ss@h/p"), "http://***@h/p");
+  EXPECT_EQ(redact_url("user:pw@proxy:3128"), "***@proxy:3128");
+  EXPECT_EQ(redact_url("//user:pw@h/"), "//***@h/");
+  EXPECT_EQ(redact_url("/relative?key=k"), "/relative?key=***");
+  EXPECT_EQ(redact_url("?token=t"), "?token=***");
+  EXPECT_EQ(redact_url("http://[::1]:8080/users/@me?a=b"), "http://[::1]:8080/users/@me?a=b");
+  EXPECT_EQ(redact_url("http://h:8080/a@b"), "http://h:8080/a@b");
+  EXPECT_EQ(redact_url(""), "");
+  EXPECT_EQ(redact_url("https://h/?api_key"), "https://h/?api_key");
+}
+
+// Every error message of the URL code echoes the URL only through redact_url.
+TEST(ClientRedact, ErrorMessagesHideCredentials) {
+  const auto message = [](auto&& fn) -> std::string {
+    try {
+      fn();
+    } catch (const RequestError& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  for (const std::string& m : {
+           message([] { parse_url("http://alice:hunter2@h/"); }),
+           message([] { parse_url("ftp://alice:hunter2@h/?api_key=hunter2"); }),
+           message([] { parse_url("http://h:99999/?access_token=hunter2"); }),
+           message([] { parse_url("http://alice:hunter2@h/ x"); }),
+           message([] { parse_proxy("socks5://alice:hunter2@proxy:1080"); }),
+           message([] { parse_proxy("http://alice:hunter2@proxy:99999"); }),
+           message([] { parse_proxy("http://alice:hunter2@pro xy:1/"); }),
+           message([] { parse_proxy("http://alice:hunter2@:8080"); }),
+           message([] { resolve_url(parse_url("http://h/"), "ftp://u:hunter2@x/"); }),
+           message([] { resolve_url(parse_url("http://h/"), "http://h/?token=hunter2 x"); }),
+       }) {
+    EXPECT_NE(m, "(no error)");
+    EXPECT_EQ(m.find("hunter2"), std::string::npos) << m;
+  }
+}
+
 TEST(ClientProxy, NoProxyFollowsCurl) {
   const auto matches = [](const char* list, const char* url) {
     return no_proxy_matches(list, parse_url(url));
