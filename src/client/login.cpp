@@ -11,6 +11,7 @@
 #include <ctime>
 #include <thread>
 
+#include "client/url.hpp"
 #include "jose/base64url.hpp"
 
 namespace gatehouse::client {
@@ -441,7 +442,8 @@ void revoke(Client& client, const std::string& endpoint, const Secret& token, co
   const Response response = client.send(post_form(endpoint, body));
   wipe(body);
   if (response.status != 200) {
-    throw LoginError("revocation at " + endpoint + " failed: " + describe_failure(response));
+    throw LoginError("revocation at " + detail::redact_url(endpoint) +
+                     " failed: " + describe_failure(response));
   }
 }
 

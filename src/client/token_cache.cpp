@@ -13,6 +13,7 @@
 #include <cstring>
 #include <string>
 
+#include "client/url.hpp"
 #include "util/encoding.hpp"
 
 namespace gatehouse::client {
@@ -80,14 +81,14 @@ std::string string_member(const boost::json::object& o, const char* name, bool r
 
 std::string origin_of(std::string_view url) {
   const auto parsed = boost::urls::parse_absolute_uri(url);
-  if (!parsed) throw RequestError("not an absolute URL: " + std::string(url));
+  if (!parsed) throw RequestError("not an absolute URL: " + detail::redact_url(url));
   std::string scheme(parsed->scheme());
   for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (scheme != "http" && scheme != "https") {
-    throw RequestError("not an http(s) URL: " + std::string(url));
+    throw RequestError("not an http(s) URL: " + detail::redact_url(url));
   }
   std::string host(parsed->encoded_host_address());
-  if (host.empty()) throw RequestError("no host in URL: " + std::string(url));
+  if (host.empty()) throw RequestError("no host in URL: " + detail::redact_url(url));
   for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   std::string port(parsed->port());
   if (port.empty()) port = scheme == "https" ? "443" : "80";
