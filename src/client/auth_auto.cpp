@@ -4,7 +4,7 @@
 // GSSAPI context, e.g. no ticket, falls through to the next scheme), Bearer (when tokens are
 // given; also the choice for a 401 without any challenge, like auth-adventures' servers send),
 // Digest and Basic (when a password is given), Apikey (when a key is given; sent as
-// `Authorization: Apikey KEY`). A scheme is used only when a challenge of the first 401/407
+// `Authorization: Apikey KEY`). A scheme is used only when a challenge of the first 401
 // offers it; from then on that scheme's own flow handles the exchange (its retry limits apply, so
 // a wrong password ends with the server's 401).
 //
@@ -178,7 +178,7 @@ class AutoFlow final : public AuthFlow {
   std::string origin_;
   std::unique_ptr<AuthFlow> current_;
   std::optional<Kind> kind_;
-  bool decided_ = false;      // the first 401/407 chose the scheme
+  bool decided_ = false;      // the first 401 chose the scheme
   bool unconfirmed_ = false;  // kind_ answers the origin's 401; remember it once it is accepted
 };
 

@@ -135,7 +135,7 @@ class DigestFlow final : public AuthFlow {
   std::optional<DigestChallenge> pending_;  // the challenge the next prepare() answers
   Target pending_target_ = Target::origin;
   std::optional<Sent> sent_;
-  bool answered_challenge_ = false;  // this exchange already answered a 401/407
+  bool answered_challenge_ = false;  // this exchange already answered a 401
   int answers_ = 0;
   std::set<std::string> nonces_sent_;
 };
