@@ -55,9 +55,9 @@ class NegotiateClientTest(unittest.TestCase):
         cls.apache.__exit__()
         cls.realm.__exit__()
 
-    def probe(self, path, env=None, host="127.0.0.1", options=None, **negotiate):
-        """One GET of `path` with negotiate_auth(options) through the probe."""
-        spec = {"auth": dict(kind="negotiate", **negotiate), "options": options or {},
+    def probe(self, path, env=None, host="127.0.0.1", options=None, auth=None, **negotiate):
+        """One GET of `path` with negotiate_auth(options) (or `auth`) through the probe."""
+        spec = {"auth": auth or dict(kind="negotiate", **negotiate), "options": options or {},
                 "requests": [{"method": "GET", "url": self.apache.url(path, host)}]}
         proc = subprocess.run([PROBE], input=json.dumps(spec), env=env or self.realm.env(),
                               capture_output=True, text=True, timeout=60)
@@ -123,6 +123,16 @@ class NegotiateClientTest(unittest.TestCase):
         self.assert_ok(result)
         self.assertEqual(result.body, "hello from krb\n")
         # Not opportunistic: a 401 first, then the authenticated request.
+        self.assertEqual([line[0] for line in self.log_lines(path, 2)], ["401", "200"])
+
+    def test_auto_picks_negotiate_from_the_challenge(self):
+        # auto_auth with Negotiate options and a password: Apache offers only Negotiate, so the
+        # ticket is used (the password is never sent).
+        path = self.unique("/krb/ok")
+        result = self.probe(path, auth={"kind": "auto", "user": "user1", "password": "unused",
+                                        "negotiate": {"mutual": "required"}})
+        self.assert_ok(result)
+        self.assertTrue(result.header("www-authenticate").startswith("Negotiate "))
         self.assertEqual([line[0] for line in self.log_lines(path, 2)], ["401", "200"])
 
     def test_mutual_required_verifies_the_server_token(self):
