@@ -142,6 +142,10 @@ class AuthFlow {
   // After every response. May edit the response (e.g. sanitize it). Throws an Error to fail the
   // exchange (the sync API rethrows it; the async API passes it on).
   virtual Next on_response(Request& request, Response& response) = 0;
+  // Asked once, before the first send: true makes the client renew first (Auth::async_renew with
+  // the request as prepare() made it), e.g. a bearer token already known to have expired; this
+  // counts as the exchange's one renewal. Default: false.
+  virtual bool renew_before_send() { return false; }
 };
 
 class Client;

@@ -47,6 +47,16 @@ class BearerFlow final : public AuthFlow {
     request.set_header("Authorization", "Bearer " + std::string(access.reveal()));
   }
 
+  // An access token whose expires_at has passed (or passes within kRefreshAhead) is refreshed
+  // before the request instead of after its 401, when there is a refresh token to do it with.
+  bool renew_before_send() override {
+    if (auth_->expires_soon(unix_now())) {
+      renewed_ = true;
+      return true;
+    }
+    return false;
+  }
+
   // RFC 6750 §3.1: a 401 means the token is invalid or expired. One renewal per exchange; a 401
   // after it goes to the caller.
   Next on_response(Request&, Response& response) override {
@@ -70,6 +80,13 @@ BearerAuthImpl::BearerAuthImpl(TokenSet tokens, std::function<void(const TokenSe
 
 std::unique_ptr<AuthFlow> BearerAuthImpl::start(const Request&) {
   return std::make_unique<BearerFlow>(shared_from_this());
+}
+
+bool BearerAuthImpl::expires_soon(std::int64_t now) const {
+  const std::lock_guard lock(mutex_);
+  return tokens_.expires_at != 0 && now + kRefreshAhead >= tokens_.expires_at &&
+         !tokens_.refresh_token.empty() && !tokens_.refresh_url.empty() &&
+         !tokens_.refresh_token.equals(refused_refresh_token_.reveal());
 }
 
 TokenSet BearerAuthImpl::tokens() const {

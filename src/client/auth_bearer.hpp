@@ -17,6 +17,9 @@ namespace gatehouse::client::detail {
 
 // A server's expires_in is believed up to ten years (no overflow, whatever it sends).
 inline constexpr std::int64_t kMaxExpiresIn = 10LL * 365 * 24 * 3600;
+// A token this close to its expires_at (seconds) is refreshed before a request rather than after
+// its 401 (clock skew and the request's own flight time).
+inline constexpr std::int64_t kRefreshAhead = 30;
 
 using RefreshSender = std::function<void(Request, Client::Handler)>;
 
@@ -56,6 +59,8 @@ class BearerAuthImpl final : public BearerAuth,
 
   // The current access token, for AuthFlow::prepare.
   Secret access_token() const;
+  // The access token expires within kRefreshAhead of `now` (unix seconds) and can be refreshed.
+  bool expires_soon(std::int64_t now) const;
 
   // The refresh request for the current tokens (gatehouse JSON or OAuth 2.0 form, RFC 6749 §6).
   static Request refresh_request(const TokenSet& tokens);

@@ -109,10 +109,17 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
       auth = request.auth ? request.auth : client->current_auth();
       if (!auth) auth = no_auth();
       flow = auth->start(request);
+      wire = request;
+      if (flow->renew_before_send()) {
+        // The request as the flow would send it names the stale credential, so a renewal that
+        // another exchange finished meanwhile is not repeated (BearerAuth compares tokens).
+        flow->prepare(wire);
+        renewed = true;
+      }
     } catch (...) {
       return finish(std::current_exception(), {});
     }
-    wire = request;
+    if (renewed) return renew({});
     send();
   }
 

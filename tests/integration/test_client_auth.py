@@ -479,6 +479,25 @@ class BearerAgainstGatehouse(unittest.TestCase):
                 self.assertEqual(whoami.count(200), 20, whoami)
                 self.assertEqual(whoami.count(401) + whoami.count(200), len(whoami), whoami)
 
+    def test_known_expiry_refreshes_before_the_request(self):
+        # expires_at has passed: one refresh goes first (for all 20), and no request meets a 401.
+        for mode in ["sync", "async"]:
+            with self.subTest(mode=mode), GatehouseServer("") as s:
+                tokens = self.login(s)
+                out = probe({"mode": mode, "concurrency": 20,
+                             "auth": {"kind": "bearer", "access_token": "expired.or.bogus",
+                                      "refresh_token": tokens["refresh_token"],
+                                      "refresh_url": s.url + "/auth/refresh",
+                                      "expires_at": int(time.time()) - 60},
+                             "requests": [{"url": s.url + "/auth/whoami"}]})
+                self.assertEqual(statuses(out), [200] * 20, out)
+                self.assertEqual(out["refresh_count"], 1, out)
+                lines = s.access_lines()
+                self.assertEqual([line["status"] for line in lines
+                                  if line["path"] == "/auth/refresh"], [200])
+                whoami = [line["status"] for line in lines if line["path"] == "/auth/whoami"]
+                self.assertEqual(whoami, [200] * 20, "no request should have met a 401")
+
     def test_oauth_form_refresh_at_the_token_endpoint(self):
         with GatehouseServer("") as s:
             tokens = self.login(s)

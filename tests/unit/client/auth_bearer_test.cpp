@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include <atomic>
 #include <memory>
 #include <thread>
@@ -51,6 +53,38 @@ TEST(ClientBearer, HeaderAndOneRenewalPerExchange) {
   EXPECT_EQ(*request.header("Authorization"), "Bearer A1");
   auto unauthorized = json(401, "");
   EXPECT_EQ(flow->on_response(request, unauthorized), Next::renew);
+  EXPECT_EQ(flow->on_response(request, unauthorized), Next::done);
+}
+
+TEST(ClientBearer, AKnownExpiryRenewsBeforeTheFirstSendOnce) {
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  const auto renews_first = [](TokenSet t) {
+    auto auth = bearer_auth(std::move(t));
+    Request request = req("http://h/x");
+    return auth->start(request)->renew_before_send();
+  };
+  TokenSet expired = tokens();
+  expired.expires_at = now - 1;
+  EXPECT_TRUE(renews_first(expired));
+  TokenSet soon = tokens();
+  soon.expires_at = now + 10;  // within detail::kRefreshAhead
+  EXPECT_TRUE(renews_first(soon));
+  TokenSet fresh = tokens();
+  fresh.expires_at = now + 600;
+  EXPECT_FALSE(renews_first(fresh));
+  EXPECT_FALSE(renews_first(tokens()));  // expires_at unknown: wait for the 401
+  TokenSet no_refresh = tokens("A1", "");
+  no_refresh.expires_at = now - 1;
+  EXPECT_FALSE(renews_first(no_refresh));  // nothing to refresh with: try the token as it is
+
+  // The renewal before the send is the exchange's one renewal: a 401 after it is final.
+  auto auth = bearer_auth(expired);
+  Request request = req("http://h/x");
+  auto flow = auth->start(request);
+  ASSERT_TRUE(flow->renew_before_send());
+  auto unauthorized = json(401, "");
   EXPECT_EQ(flow->on_response(request, unauthorized), Next::done);
 }
 
