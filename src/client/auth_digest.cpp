@@ -5,6 +5,10 @@
 // challenges and never the same nonce twice, so a wrong password ends with the server's 401.
 #include "client/auth_digest.hpp"
 
+#include <boost/url/encode.hpp>
+#include <boost/url/grammar/alnum_chars.hpp>
+#include <boost/url/grammar/lut_chars.hpp>
+
 #include <openssl/rand.h>
 
 #include <array>
@@ -70,20 +74,12 @@ bool needs_ext_value(std::string_view user) noexcept {
 
 // RFC 8187 ext-value for username* (RFC 7616 §3.4): UTF-8'' and attr-chars or %XX.
 std::string ext_value(std::string_view value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  static constexpr std::string_view kAttrPunct = "!#$&+-.^_`|~";
-  std::string out = "UTF-8''";
-  for (const unsigned char c : value) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-        kAttrPunct.find(static_cast<char>(c)) != std::string_view::npos) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
+  // attr-char (RFC 8187 §3.2.1): ALPHA / DIGIT / "!" / "#" / "$" / "&" / "+" / "-" / "." / "^" /
+  // "_" / "`" / "|" / "~"; everything else is %XX.
+  static constexpr boost::urls::grammar::lut_chars kAttrChars =
+      boost::urls::grammar::lut_chars(boost::urls::grammar::alnum_chars) +
+      boost::urls::grammar::lut_chars("!#$&+-.^_`|~");
+  return "UTF-8''" + boost::urls::encode(value, kAttrChars);
 }
 
 std::optional<DigestQop> choose_qop(std::string_view offered) {

@@ -13,23 +13,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-// RFC 3986 §2.3: unreserved bytes as is, everything else %XX.
-std::string percent_encode(std::string_view value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const unsigned char c : value) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string origin_of(std::string_view url) {
@@ -76,7 +59,9 @@ std::optional<std::string> with_query_param(std::string_view url, std::string_vi
     query += pair;
   }
   if (!query.empty()) query += '&';
-  query += percent_encode(name) + "=" + percent_encode(value);
+  // RFC 3986 §2.3: unreserved bytes as is, everything else %XX.
+  query += boost::urls::encode(name, boost::urls::unreserved_chars) + "=" +
+           boost::urls::encode(value, boost::urls::unreserved_chars);
   boost::urls::url out(*parsed);
   out.set_encoded_query(query);
   return std::string(out.buffer());

@@ -322,6 +322,23 @@ TEST(ClientDigest, ProxyChallengeIsNotAnsweredWithTheOriginPassword) {
   EXPECT_EQ(request.header("Proxy-Authorization"), nullptr);
 }
 
+// RFC 7616 §3.4 / RFC 8187: a user name that is not plain ASCII goes as username*, percent-encoded
+// UTF-8 outside attr-char; the server's parser gets the name back.
+TEST(ClientDigest, NonAsciiUserNameGoesAsExtValue) {
+  auto auth = detail::make_digest_auth("J\xC3\xA4s\xC3\xB8n Doe", Secret("Secret, or not?"),
+                                       [] { return kCnonce; });
+  Request request = req(kUrl);
+  const auto p = answer(*auth, {challenge("SHA-256")}, request);
+  ASSERT_TRUE(p.username_star.has_value());
+  EXPECT_FALSE(p.username.has_value());
+  EXPECT_EQ(p.user(), "J\xC3\xA4s\xC3\xB8n Doe");
+  auto flow = auth->start(request);
+  flow->prepare(request);
+  ASSERT_NE(request.header("Authorization"), nullptr);
+  EXPECT_NE(request.header("Authorization")->find("username*=UTF-8''J%C3%A4s%C3%B8n%20Doe"),
+            std::string::npos);
+}
+
 TEST(ClientDigest, NonceCountIsSharedAcrossThreads) {
   auto auth = detail::make_digest_auth("u", Secret("p"), {});
   answer(*auth, {challenge("SHA-256")});
