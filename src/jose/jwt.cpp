@@ -1,4 +1,5 @@
 #include "jose/jwt.hpp"
+#include "gatehouse/http.hpp"
 
 #include <cmath>
 #include <optional>
@@ -55,18 +56,6 @@ DateStatus numeric_date(const boost::json::object& claims, std::string_view name
 bool is_string_if_present(const boost::json::object& claims, std::string_view name) {
   const auto* member = claims.if_contains(boost::json::string_view(name.data(), name.size()));
   return member == nullptr || member->is_string();
-}
-
-char ascii_lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
 }
 
 // RFC 7515 §4.1.9: "application/" may be left out of a "typ" media type.

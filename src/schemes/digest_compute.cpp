@@ -1,4 +1,5 @@
 #include "schemes/digest_compute.hpp"
+#include "gatehouse/http.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -10,17 +11,6 @@
 namespace gatehouse::schemes {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 bool is_lower_hex(std::string_view s, std::size_t length) noexcept {
   if (s.size() != length) return false;

@@ -1,4 +1,5 @@
 #include "tracker/xmlrpc_codec.hpp"
+#include "gatehouse/http.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -149,12 +150,6 @@ const char* check_markup(std::string_view s) noexcept {
     }
   }
   return nullptr;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x | 0x20) == (y | 0x20);
-         });
 }
 
 // XML 1.0 §2.8 XMLDecl: version 1.0, an encoding this parser reads, standalone yes or no.
