@@ -13,6 +13,7 @@ import socket
 import socketserver
 import subprocess
 import threading
+import time
 
 import gh
 
@@ -42,10 +43,57 @@ def header(result, name):
     return None
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_port(udp_too=False):
+    """A port free for TCP (and UDP when asked) on 127.0.0.1."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if not udp_too:
+            return port
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                u.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+    raise AssertionError("no free port")
+
+
+def _tail(log_path):
+    if log_path is None:
+        return ""
+    try:
+        with open(log_path) as f:
+            return ": " + f.read()[-3000:]
+    except OSError:
+        return ""
+
+
+def wait_listening(port, proc, what, timeout=20.0, log_path=None):
+    """Waits until `proc` (a peer started by the test) accepts TCP on 127.0.0.1:`port`; fails
+    with the end of `log_path` when it exits or does not listen within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"{what} exited with {proc.returncode}{_tail(log_path)}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise AssertionError(f"{what} did not listen on {port}{_tail(log_path)}")
+
+
+def stop_process(proc, timeout=20):
+    """SIGTERM, then SIGKILL after `timeout` seconds; a process that already ended is left."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 class RecordingServer:

@@ -26,14 +26,13 @@ import base64
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
+
+from client_probe import free_port, stop_process, wait_listening
 
 REALM = "GATEHOUSE.TEST"
 ERROR_BODY = "gatehouse-test: this error page must not reach a sanitizing client"
-START_TIMEOUT = 20.0
 PY = "/usr/bin/python3"
 
 
@@ -46,48 +45,6 @@ def require(tool):
                 return candidate
         raise AssertionError(f"required tool '{tool}' is not installed")
     return path
-
-
-def free_port(udp_too=False):
-    """A port free for TCP (and UDP when asked) on 127.0.0.1."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if not udp_too:
-            return port
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                u.bind(("127.0.0.1", port))
-            return port
-        except OSError:
-            continue
-    raise AssertionError("no free port")
-
-
-def wait_tcp(port, proc, what, log_path):
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            with open(log_path) as f:
-                raise AssertionError(f"{what} exited with {proc.returncode}: {f.read()[-3000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1.0):
-                return
-        except OSError:
-            time.sleep(0.02)
-    with open(log_path) as f:
-        raise AssertionError(f"{what} did not start listening on {port}: {f.read()[-3000:]}")
-
-
-def stop_process(proc):
-    if proc is not None and proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _chown_www(path):
@@ -184,7 +141,7 @@ class Realm:
         self.kdc_log = open(os.path.join(self.tmp, "krb5kdc.out"), "w")
         self.proc = subprocess.Popen(["krb5kdc", "-n", "-r", REALM], env=env,
                                      stdout=self.kdc_log, stderr=subprocess.STDOUT)
-        wait_tcp(self.port, self.proc, "krb5kdc", self.kdc_log.name)
+        wait_listening(self.port, self.proc, "krb5kdc", log_path=self.kdc_log.name)
         return self
 
     def principal(self, name):
@@ -374,7 +331,7 @@ ProxyRequests On
         self.out = open(os.path.join(self.dir, "apache.out"), "w")
         self.proc = subprocess.Popen([apache2, "-f", conf, "-D", "FOREGROUND"], env=env,
                                      stdout=self.out, stderr=subprocess.STDOUT)
-        wait_tcp(self.port, self.proc, "apache2", self.out.name)
+        wait_listening(self.port, self.proc, "apache2", log_path=self.out.name)
         return self
 
     def access_log(self):

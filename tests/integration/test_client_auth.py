@@ -17,61 +17,22 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 import unittest
 
 import gh
+from client_probe import SilentServer, free_port, stop_process, wait_listening
+from client_probe import run_probe as probe
 
-PROBE = os.environ.get("GATEHOUSE_CLIENT_PROBE", os.path.join(
-    os.path.dirname(__file__), "../../build/release/tests/gatehouse_client_probe"))
 USER, PASSWORD = "demo", "demo"  # the demo user, with Digest HA1 rows for the default realm
 ALGORITHMS = ["MD5", "MD5-sess", "SHA-256", "SHA-256-sess", "SHA-512-256", "SHA-512-256-sess"]
 SESSION_EXPIRED = "session expired: log in again"
 
 
-def probe(spec):
-    gh.require_file(PROBE, "gatehouse_client_probe")
-    proc = subprocess.run([PROBE], input=json.dumps(spec), capture_output=True, text=True,
-                          timeout=120, env=gh.clean_env())
-    if proc.returncode != 0:
-        raise AssertionError(f"probe exited {proc.returncode}: {proc.stderr}")
-    return json.loads(proc.stdout)
-
-
 def statuses(out):
     return [r.get("status", r.get("error")) for r in out["results"]]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_listening(port, proc, what, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"{what} exited {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"{what} did not listen on {port}")
-
-
-def stop(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 class GatehouseServer(gh.Server):
@@ -101,20 +62,6 @@ def digest_config(algorithms, qop=("auth", "auth-int"), extra=""):
     qops = ", ".join(f'"{q}"' for q in qop)
     return (f'[auth]\nschemes = ["digest", "basic", "bearer", "apikey"]\n'
             f'[auth.digest]\nalgorithms = [{quoted}]\nqop = [{qops}]\n{extra}')
-
-
-class SilentServer:
-    """Accepts connections and never answers: a request to it ends with the client's timeout."""
-
-    def __enter__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/"
-        return self
-
-    def __exit__(self, *exc):
-        self.sock.close()
 
 
 class DigestAgainstGatehouse(unittest.TestCase):
@@ -273,12 +220,12 @@ DocumentRoot {www}
         return self
 
     def access_lines(self):
-        stop(self.proc)
+        stop_process(self.proc)
         with open(self.access) as f:
             return [line.split() for line in f if line.strip()]
 
     def __exit__(self, *exc):
-        stop(self.proc)
+        stop_process(self.proc)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
@@ -369,12 +316,12 @@ http {{
         return self
 
     def access_lines(self):
-        stop(self.proc)
+        stop_process(self.proc)
         with open(self.access) as f:
             return [line.split() for line in f if line.strip()]
 
     def __exit__(self, *exc):
-        stop(self.proc)
+        stop_process(self.proc)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
