@@ -28,6 +28,7 @@ import secrets
 import shutil
 import subprocess
 import tempfile
+import unittest
 
 from client_probe import free_port, stop_process, wait_listening
 
@@ -360,3 +361,23 @@ ProxyRequests On
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class RealmAndApacheTestCase(unittest.TestCase):
+    """A test class sharing one realm and one GssApache, with user1's ticket in the default
+    ccache."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.realm = Realm().__enter__()
+        try:
+            cls.apache = GssApache(cls.realm).__enter__()
+        except BaseException:
+            cls.realm.__exit__()
+            raise
+        cls.realm.kinit("user1")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.apache.__exit__()
+        cls.realm.__exit__()

@@ -14,21 +14,7 @@ import gh
 import krb
 
 
-class NegotiateCliTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.realm = krb.Realm().__enter__()
-        try:
-            cls.apache = krb.GssApache(cls.realm).__enter__()
-        except BaseException:
-            cls.realm.__exit__()
-            raise
-        cls.realm.kinit("user1")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.apache.__exit__()
-        cls.realm.__exit__()
+class NegotiateCliTest(krb.RealmAndApacheTestCase):
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="gatehouse-cli-krb-")

@@ -37,23 +37,12 @@ class Result:
         return f"Result({self.data!r})"
 
 
-class NegotiateClientTest(unittest.TestCase):
+class NegotiateClientTest(krb.RealmAndApacheTestCase):
     @classmethod
     def setUpClass(cls):
         if not (os.path.isfile(PROBE) and os.access(PROBE, os.X_OK)):
             raise AssertionError(f"client probe not built: {PROBE}")
-        cls.realm = krb.Realm().__enter__()
-        try:
-            cls.apache = krb.GssApache(cls.realm).__enter__()
-        except BaseException:
-            cls.realm.__exit__()
-            raise
-        cls.realm.kinit("user1")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.apache.__exit__()
-        cls.realm.__exit__()
+        super().setUpClass()
 
     def probe(self, path, env=None, host="127.0.0.1", options=None, auth=None, **negotiate):
         """One GET of `path` with negotiate_auth(options) (or `auth`) through the probe."""
