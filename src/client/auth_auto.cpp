@@ -138,12 +138,11 @@ class AutoFlow final : public AuthFlow {
       auth_->remember(origin_, *kind_);
       unconfirmed_ = false;
     }
-    const auto target = detail::challenge_target(response.status);
-    if (!target || decided_) {
+    if (response.status != 401 || decided_) {
       return current_ ? current_->on_response(request, response) : Next::done;
     }
     decided_ = true;
-    const auto challenges = detail::challenges_of(response, *target);
+    const auto challenges = detail::origin_challenges(response);
     auto offered = [&](Kind kind) {
       if (auth_->handler(kind) == nullptr) return false;
       for (const auto& challenge : challenges.challenges) {
@@ -164,10 +163,10 @@ class AutoFlow final : public AuthFlow {
         continue;  // no ticket, no KDC: try the next scheme
       }
       if (next == Next::done) continue;
-      if (kind_) request.remove_header(detail::credentials_field(*target));
+      if (kind_) request.remove_header("Authorization");
       current_ = std::move(flow);
       kind_ = kind;
-      unconfirmed_ = *target == detail::Target::origin;
+      unconfirmed_ = true;
       return next;
     }
     return Next::done;

@@ -19,25 +19,19 @@ class BasicFlow final : public AuthFlow {
       : credentials_(std::move(credentials)), preemptive_(preemptive) {}
 
   void prepare(Request& request) override {
-    if (!answer_) {
-      if (!preemptive_) return;
-      answer_ = detail::Target::origin;
-    }
+    if (!answering_ && !preemptive_) return;
     sent_ = true;
-    request.set_header(detail::credentials_field(*answer_),
-                       "Basic " + std::string(credentials_->reveal()));
+    request.set_header("Authorization", "Basic " + std::string(credentials_->reveal()));
   }
 
-  // A 401/407 that offers Basic is answered once when nothing was sent yet (not preemptive, or
+  // A 401 that offers Basic is answered once when nothing was sent yet (not preemptive, or
   // started by auto_auth after the response). Any other response, including a second 401 (a
   // wrong password), goes to the caller.
   Next on_response(Request&, Response& response) override {
-    const auto target = detail::challenge_target(response.status);
-    if (!target || sent_) return Next::done;
-    const auto challenges = detail::challenges_of(response, *target);
-    for (const auto& challenge : challenges.challenges) {
+    if (sent_) return Next::done;
+    for (const auto& challenge : detail::origin_challenges(response).challenges) {
       if (challenge.is("Basic")) {
-        answer_ = *target;
+        answering_ = true;
         return Next::retry;
       }
     }
@@ -47,7 +41,7 @@ class BasicFlow final : public AuthFlow {
  private:
   std::shared_ptr<const Secret> credentials_;  // base64(user ":" password)
   bool preemptive_;
-  std::optional<detail::Target> answer_;
+  bool answering_ = false;  // a 401 offered Basic
   bool sent_ = false;
 };
 

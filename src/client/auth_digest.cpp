@@ -111,7 +111,6 @@ struct Sent {
   std::string cnonce;
   std::string qop;
   std::string uri;
-  Target target = Target::origin;
   bool answered = false;  // answered a challenge of this exchange (not a remembered one)
 };
 
@@ -129,7 +128,6 @@ class DigestFlow final : public AuthFlow {
   std::shared_ptr<DigestAuth> auth_;
   std::string origin_;
   std::optional<DigestChallenge> pending_;  // the challenge the next prepare() answers
-  Target pending_target_ = Target::origin;
   std::optional<Sent> sent_;
   bool answered_challenge_ = false;  // this exchange already answered a 401
   int answers_ = 0;
@@ -206,11 +204,9 @@ class DigestAuth final : public Auth, public std::enable_shared_from_this<Digest
 void DigestFlow::prepare(Request& request) {
   origin_ = origin_of(request.url);  // a redirect may have moved the exchange
   DigestChallenge challenge;
-  Target target = Target::origin;
   const bool answered = pending_.has_value();
   if (pending_) {
     challenge = *pending_;
-    target = pending_target_;
   } else if (!origin_.empty()) {
     auto remembered = auth_->remembered(origin_);
     if (!remembered) return;
@@ -228,7 +224,6 @@ void DigestFlow::prepare(Request& request) {
 
   Sent sent;
   sent.challenge = challenge;
-  sent.target = target;
   sent.answered = answered;
   sent.uri = uri;
   sent.nc = format_nc(*nc_value);
@@ -262,7 +257,7 @@ void DigestFlow::prepare(Request& request) {
   value += ", response=" + quote_string(*response);
   if (challenge.opaque) value += ", opaque=" + quote_string(*challenge.opaque);
   if (challenge.userhash) value += ", userhash=true";
-  request.set_header(credentials_field(target), std::move(value));
+  request.set_header("Authorization", std::move(value));
 
   nonces_sent_.insert(challenge.nonce);
   pending_.reset();
@@ -270,8 +265,7 @@ void DigestFlow::prepare(Request& request) {
 }
 
 std::optional<std::string> DigestFlow::check_authentication_info(const Response& response) {
-  const std::string_view field =
-      sent_->target == Target::origin ? "Authentication-Info" : "Proxy-Authentication-Info";
+  constexpr std::string_view field = "Authentication-Info";
   const std::string* info = response.header(field);
   if (info == nullptr) return std::nullopt;
   const auto params = schemes::parse_auth_params(*info);
@@ -297,7 +291,7 @@ std::optional<std::string> DigestFlow::check_authentication_info(const Response&
 Next DigestFlow::on_response(Request&, Response& response) {
   if (sent_) {
     const auto nextnonce = check_authentication_info(response);
-    if (sent_->target == Target::origin && response.status != 401) {
+    if (response.status != 401 && response.status != 407) {  // a proxy's 407 says nothing
       // Accepted. A nonce this exchange got in its own 401 is shared only now, after its nc=1
       // went through: requests on other connections reusing it earlier could overtake it and
       // make a server that wants nc to increase refuse it as a replay.
@@ -305,9 +299,7 @@ Next DigestFlow::on_response(Request&, Response& response) {
       if (nextnonce) auth_->adopt_nextnonce(origin_, sent_->challenge.nonce, *nextnonce);
     }
   }
-  const auto target = challenge_target(response.status);
-  if (!target) return Next::done;
-  const auto challenge = pick_digest_challenge(challenges_of(response, *target));
+  const auto challenge = pick_digest_challenge(origin_challenges(response));
   if (!challenge) return Next::done;
   if (sent_) {
     // After an answered challenge only stale=true (RFC 7616 §3.3: the credentials were right,
@@ -318,7 +310,6 @@ Next DigestFlow::on_response(Request&, Response& response) {
   if (++answers_ > kMaxAnswers) return Next::done;
   answered_challenge_ = true;
   pending_ = challenge;
-  pending_target_ = *target;
   return Next::retry;
 }
 

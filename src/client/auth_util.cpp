@@ -67,34 +67,9 @@ std::optional<std::string> with_query_param(std::string_view url, std::string_vi
   return std::string(out.buffer());
 }
 
-std::optional<Target> challenge_target(unsigned status) noexcept {
-  if (status == 401) return Target::origin;
-  return std::nullopt;  // a 407: see the header
-}
-
-std::string_view challenge_field(Target target) noexcept {
-  switch (target) {
-    case Target::origin:
-      return "WWW-Authenticate";
-    case Target::proxy:
-      return "Proxy-Authenticate";
-  }
-  return "WWW-Authenticate";
-}
-
-std::string_view credentials_field(Target target) noexcept {
-  switch (target) {
-    case Target::origin:
-      return "Authorization";
-    case Target::proxy:
-      return "Proxy-Authorization";
-  }
-  return "Authorization";
-}
-
-ChallengeList challenges_of(const Response& response, Target target) {
-  const auto fields = response.headers_named(challenge_field(target));
-  return parse_challenges(fields);
+ChallengeList origin_challenges(const Response& response) {
+  if (response.status != 401) return {};
+  return parse_challenges(response.headers_named("WWW-Authenticate"));
 }
 
 }  // namespace gatehouse::client::detail

@@ -21,16 +21,11 @@ bool is_https(std::string_view url);
 std::optional<std::string> with_query_param(std::string_view url, std::string_view name,
                                             std::string_view value);
 
-// RFC 9110 §11.6.1/§11.7.1: a 401 carries WWW-Authenticate and is answered with Authorization, a
-// 407 Proxy-Authenticate and Proxy-Authorization. challenge_target answers only 401s: the
-// origin's user and password are never offered to a proxy (anyone on the path can send a 407,
-// and a CONNECT would carry them in clear). Proxy credentials come from the proxy URL
-// (transport) or from Negotiate (HTTP@proxy), so a 407 here is nullopt.
-enum class Target { origin, proxy };
-std::optional<Target> challenge_target(unsigned status) noexcept;
-std::string_view challenge_field(Target target) noexcept;
-std::string_view credentials_field(Target target) noexcept;
-// Every challenge of the response for `target` (unparsable parts left out).
-ChallengeList challenges_of(const Response& response, Target target);
+// RFC 9110 §11.6.1: the challenges of a 401's WWW-Authenticate fields (unparsable parts left
+// out); empty for any other status. Basic, Digest and auto answer only these: the origin's user
+// and password are never offered to a proxy's 407 (anyone on the path can send one, and a
+// CONNECT would carry them in clear). Proxy credentials come from the proxy URL (transport) or
+// from Negotiate (HTTP@proxy).
+ChallengeList origin_challenges(const Response& response);
 
 }  // namespace gatehouse::client::detail

@@ -21,7 +21,7 @@ Response status(unsigned code, std::string challenge = {}) {
   return response;
 }
 
-// The origin's password is never offered to a proxy (auth_util.hpp, challenge_target).
+// The origin's password is never offered to a proxy (auth_util.hpp, origin_challenges).
 TEST(ClientBasic, ProxyChallengeIsNotAnsweredWithTheOriginPassword) {
   auto auth = basic_auth("u", Secret("p"), /*preemptive=*/false);
   Request request = req("https://h/");
