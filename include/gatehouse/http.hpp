@@ -57,6 +57,8 @@ struct Response {
 };
 
 bool iequals(std::string_view a, std::string_view b) noexcept;
+// A copy with ASCII A-Z lowered (no locale; other bytes unchanged).
+std::string ascii_lower(std::string_view s);
 // RFC 9110 §5.6.4 quoted-string.
 std::string quote_string(std::string_view s);
 std::string_view trim(std::string_view s) noexcept;

@@ -1,4 +1,5 @@
 #include "app/client_cli.hpp"
+#include "gatehouse/http.hpp"
 
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -24,11 +25,16 @@
 #include "client/auth_bearer.hpp"
 #include "client/login.hpp"
 #include "client/token_cache.hpp"
+#include "client/url.hpp"
 #include "gatehouse/client.hpp"
 
 extern char** environ;
 
 namespace gatehouse::cli {
+
+// The client's messages, not the server's (gatehouse/http.hpp is included for its string helpers).
+using gatehouse::client::Request;
+using gatehouse::client::Response;
 
 namespace {
 
@@ -39,35 +45,7 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-const std::vector<std::string_view>& secret_names() {
-  static const std::vector<std::string_view> names{
-      "access_token", "refresh_token", "id_token", "password", "client_secret",
-      "device_code",  "token",         "api_key",  "apikey",   "code_verifier"};
-  return names;
-}
-
-bool is_secret_name(std::string_view name) {
-  const std::string l = lower(name);
-  return std::find(secret_names().begin(), secret_names().end(), l) != secret_names().end();
-}
-
 constexpr std::string_view kMask = "****";
-
-// RFC 9110 §5.6.2 token characters (header names, methods).
-bool is_token(std::string_view s) {
-  if (s.empty()) return false;
-  return std::all_of(s.begin(), s.end(), [](unsigned char c) {
-    return std::isalnum(c) ||
-           std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
-  });
-}
 
 // Masks `name=value` pairs joined by `separator` whose names carry credentials.
 std::string mask_pairs(std::string_view text, char separator, bool all) {
@@ -78,7 +56,7 @@ std::string mask_pairs(std::string_view text, char separator, bool all) {
     if (end == std::string_view::npos) end = text.size();
     const std::string_view pair = text.substr(start, end - start);
     const auto eq = pair.find('=');
-    if (eq != std::string_view::npos && (all || is_secret_name(pair.substr(0, eq)))) {
+    if (eq != std::string_view::npos && (all || detail::is_credential_name(pair.substr(0, eq)))) {
       out.append(pair.substr(0, eq + 1));
       out.append(kMask);
     } else {
@@ -95,7 +73,7 @@ bool mask_json(boost::json::value& v) {
   bool masked = false;
   if (auto* o = v.if_object()) {
     for (auto& member : *o) {
-      if (is_secret_name(member.key()) && member.value().is_string()) {
+      if (detail::is_credential_name(member.key()) && member.value().is_string()) {
         member.value() = kMask;
         masked = true;
       } else {
@@ -295,7 +273,7 @@ class VerboseAuth final : public Auth {
 
 // ---------------------------------------------------------------------------------------------
 std::string mask_header(std::string_view name, std::string_view value) {
-  const std::string n = lower(name);
+  const std::string n = ascii_lower(name);
   if (n == "authorization" || n == "proxy-authorization") {
     const auto space = value.find(' ');
     if (space == std::string_view::npos) return std::string(kMask);
@@ -731,7 +709,8 @@ int ClientCommands::State::run_request() {
     method = positional[0];
     std::transform(method.begin(), method.end(), method.begin(),
                    [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    if (!is_token(method)) throw UsageError("\"" + positional[0] + "\" is not an HTTP method");
+    if (!detail::is_token(method))
+      throw UsageError("\"" + positional[0] + "\" is not an HTTP method");
     url = positional[1];
   } else {
     url = positional[0];
@@ -767,7 +746,7 @@ int ClientCommands::State::run_request() {
   for (const auto& h : headers) {
     const auto colon = h.find(':');
     const std::string name = h.substr(0, colon);
-    if (colon == std::string::npos || !is_token(name)) {
+    if (colon == std::string::npos || !detail::is_token(name)) {
       throw UsageError("-H \"" + h + "\": expected 'Name: value'");
     }
     std::string value = h.substr(colon + 1);
@@ -780,8 +759,9 @@ int ClientCommands::State::run_request() {
     given.emplace_back(name, std::move(value));
   }
   for (const auto& [name, value] : defaults) {
-    const bool overridden = std::any_of(
-        given.begin(), given.end(), [&](const auto& g) { return lower(g.first) == lower(name); });
+    const bool overridden = std::any_of(given.begin(), given.end(), [&](const auto& g) {
+      return iequals(g.first, name);
+    });
     if (!overridden) request.headers.emplace_back(name, value);
   }
   for (auto& g : given) request.headers.push_back(std::move(g));

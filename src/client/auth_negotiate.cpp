@@ -17,24 +17,20 @@
 #include "client/negotiate_internal.hpp"
 #include "client/url.hpp"
 #include "gatehouse/client.hpp"
+#include "gatehouse/http.hpp"
 #include "util/encoding.hpp"
 
 namespace gatehouse::client {
 namespace negotiate {
 
 namespace {
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 bool is_space(char c) {
   return c == ' ' || c == '\t';
 }
 }  // namespace
 
 std::optional<MutualAuthentication> parse_mutual(std::string_view text) {
-  const auto value = lower(text);
+  const auto value = ascii_lower(text);
   if (value == "required") return MutualAuthentication::required;
   if (value == "optional") return MutualAuthentication::optional;
   if (value == "disabled") return MutualAuthentication::disabled;
@@ -42,7 +38,7 @@ std::optional<MutualAuthentication> parse_mutual(std::string_view text) {
 }
 
 std::optional<Mechanism> parse_mechanism(std::string_view text) {
-  const auto value = lower(text);
+  const auto value = ascii_lower(text);
   if (value == "spnego") return Mechanism::spnego;
   if (value == "krb5" || value == "kerberos") return Mechanism::krb5;
   return std::nullopt;
@@ -92,7 +88,7 @@ std::optional<NegotiateToken> find_negotiate(const std::vector<std::string>& hea
       const std::size_t comma = value.find(',', start);
       const std::size_t end = comma == std::string::npos ? value.size() : comma;
       const std::string_view item(value.data() + start, end - start);
-      if (item.size() >= scheme.size() && lower(item.substr(0, scheme.size())) == scheme &&
+      if (item.size() >= scheme.size() && ascii_lower(item.substr(0, scheme.size())) == scheme &&
           (item.size() == scheme.size() || is_space(item[scheme.size()]))) {
         std::string_view token = item.substr(scheme.size());
         while (!token.empty() && is_space(token.front())) token.remove_prefix(1);

@@ -1,28 +1,19 @@
 #include "client/auth_util.hpp"
+#include "gatehouse/http.hpp"
 
 #include <boost/url.hpp>
 
 namespace gatehouse::client::detail {
-namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::string origin_of(std::string_view url) {
   auto parsed = boost::urls::parse_absolute_uri(url);
   if (!parsed) return {};
-  const std::string scheme = lower(parsed->scheme());
+  const std::string scheme = ascii_lower(parsed->scheme());
   if (scheme != "http" && scheme != "https") return {};
   std::string port = parsed->has_port() ? std::string(parsed->port()) : "";
   if (port.empty()) port = scheme == "https" ? "443" : "80";
-  return scheme + "://" + lower(parsed->encoded_host()) + ":" + port;
+  return scheme + "://" + ascii_lower(parsed->encoded_host()) + ":" + port;
 }
 
 std::string request_target(std::string_view url) {
@@ -39,7 +30,7 @@ std::string request_target(std::string_view url) {
 
 bool is_https(std::string_view url) {
   auto parsed = boost::urls::parse_absolute_uri(url);
-  return parsed && lower(parsed->scheme()) == "https";
+  return parsed && ascii_lower(parsed->scheme()) == "https";
 }
 
 std::optional<std::string> with_query_param(std::string_view url, std::string_view name,

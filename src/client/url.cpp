@@ -19,15 +19,10 @@ namespace gatehouse::client::detail {
 namespace urls = boost::urls;
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
+// (std::strchr would also find the terminating NUL: NUL is no tchar.)
 bool is_tchar(unsigned char c) noexcept {
-  return std::isalnum(c) != 0 || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+  return std::isalnum(c) != 0 ||
+         std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
 }
 
 bool valid_host_name(std::string_view host) noexcept {
@@ -51,7 +46,7 @@ Url from_view(const urls::url_view_base& u, std::string_view original) {
     return RequestError("bad URL '" + redact_url(original) + "': " + std::string(why));
   };
   Url url;
-  url.scheme = lower(u.scheme());
+  url.scheme = ascii_lower(u.scheme());
   if (url.scheme != "http" && url.scheme != "https") {
     throw fail(url.scheme.empty() ? "no scheme (want http:// or https://)"
                                   : "unsupported scheme (want http or https)");
@@ -61,10 +56,10 @@ Url from_view(const urls::url_view_base& u, std::string_view original) {
   switch (u.host_type()) {
     case urls::host_type::ipv4:
     case urls::host_type::ipv6:
-      url.host = lower(u.host_address());
+      url.host = ascii_lower(u.host_address());
       break;
     case urls::host_type::name:
-      url.host = lower(u.host_address());
+      url.host = ascii_lower(u.host_address());
       if (!valid_host_name(url.host)) throw fail("invalid host name");
       break;
     case urls::host_type::ipvfuture:
@@ -143,7 +138,7 @@ bool entry_matches(std::string_view entry, const Url& url) {
   if (port && *port != url.port) return false;
   if (!host.empty() && host.front() == '.') host.remove_prefix(1);
   if (host.empty()) return false;
-  const std::string want = lower(host);
+  const std::string want = ascii_lower(host);
   if (url.host == want) return true;
   if (!address_bytes(want).empty()) return address_bytes(want) == address_bytes(url.host);
   return url.host.size() > want.size() && url.host.ends_with(want) &&
@@ -151,10 +146,10 @@ bool entry_matches(std::string_view entry, const Url& url) {
 }
 
 constexpr std::string_view kCredentialParams[] = {
-    "api_key",       "apikey",           "api-key",    "x-api-key",
-    "access_token",  "refresh_token",    "id_token",   "token",
-    "key",           "password",         "passwd",     "secret",
-    "client_secret", "client_assertion", "device_code"};
+    "api_key",       "apikey",           "api-key",     "x-api-key",
+    "access_token",  "refresh_token",    "id_token",    "token",
+    "key",           "password",         "passwd",      "secret",
+    "client_secret", "client_assertion", "device_code", "code_verifier"};
 
 // A query parameter's name as the server reads it: '+' is a space, %XX its byte, lower case.
 std::string param_name(std::string_view raw) {
@@ -183,9 +178,7 @@ std::string redact_params(std::string_view params) {
     if (end == std::string_view::npos) end = params.size();
     const auto param = params.substr(pos, end - pos);
     const auto eq = param.find('=');
-    const bool secret = eq != std::string_view::npos &&
-                        std::find(std::begin(kCredentialParams), std::end(kCredentialParams),
-                                  param_name(param.substr(0, eq))) != std::end(kCredentialParams);
+    const bool secret = eq != std::string_view::npos && is_credential_name(param.substr(0, eq));
     out += secret ? std::string(param.substr(0, eq)) + "=***" : std::string(param);
     if (end < params.size()) out += params[end];
     pos = end + 1;
@@ -301,16 +294,22 @@ bool same_origin(const Url& a, const Url& b) noexcept {
   return a.scheme == b.scheme && a.host == b.host && a.port == b.port;
 }
 
+bool is_token(std::string_view text) noexcept {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](unsigned char c) { return is_tchar(c); });
+}
+
+bool is_credential_name(std::string_view name) {
+  return std::find(std::begin(kCredentialParams), std::end(kCredentialParams), param_name(name)) !=
+         std::end(kCredentialParams);
+}
+
 void check_method(std::string_view method) {
-  if (method.empty() ||
-      !std::all_of(method.begin(), method.end(), [](unsigned char c) { return is_tchar(c); })) {
-    throw RequestError("invalid request method");
-  }
+  if (!is_token(method)) throw RequestError("invalid request method");
 }
 
 void check_header(std::string_view name, std::string_view value) {
-  if (name.empty() ||
-      !std::all_of(name.begin(), name.end(), [](unsigned char c) { return is_tchar(c); })) {
+  if (!is_token(name)) {
     throw RequestError("invalid header name '" + std::string(name.substr(0, 64)) + "'");
   }
   if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
@@ -326,11 +325,11 @@ Proxy parse_proxy(std::string_view text) {
     throw RequestError("bad proxy URL '" + redact_url(text) + "': " + parsed.error().message());
   }
   const auto& u = *parsed;
-  if (lower(u.scheme()) != "http") {
+  if (ascii_lower(u.scheme()) != "http") {
     throw RequestError("bad proxy URL '" + redact_url(text) + "': only http:// proxies");
   }
   Proxy proxy;
-  proxy.host = lower(u.host_address());
+  proxy.host = ascii_lower(u.host_address());
   if (proxy.host.empty() ||
       (u.host_type() == urls::host_type::name && !valid_host_name(proxy.host))) {
     throw RequestError("bad proxy URL '" + redact_url(text) + "': no host");

@@ -44,6 +44,11 @@ bool same_origin(const Url& a, const Url& b) noexcept;
 
 // RequestError unless `method` is an RFC 9110 §5.6.2 token.
 void check_method(std::string_view method);
+// RFC 9110 §5.6.2 token: a method or a field name (non-empty, tchar only).
+bool is_token(std::string_view text) noexcept;
+// A query, form or JSON member name that carries a credential (api_key, access_token, password,
+// ...): compared case-insensitively after form decoding ('+', %XX).
+bool is_credential_name(std::string_view name);
 // RequestError unless `name` is a token and `value` holds no CR, LF or NUL (header injection).
 void check_header(std::string_view name, std::string_view value);
 

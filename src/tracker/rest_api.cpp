@@ -1,4 +1,5 @@
 #include "tracker/rest_api.hpp"
+#include "gatehouse/http.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -49,12 +50,6 @@ TrackerError not_found(std::string message) {
 std::string upper(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -501,14 +496,14 @@ Response RestApi::handle(const Actor& actor, const RestRequest& request) const {
     query_fields.push_back(Field{std::move(*name), json::value(*value), true});
   }
   for (const auto& f : query_fields) {
-    if (f.name == "@pretty") call.pretty = lower(string_of(f.value)) != "false";
+    if (f.name == "@pretty") call.pretty = ascii_lower(string_of(f.value)) != "false";
   }
   if (!query_error.empty()) return fail(400, query_error);
 
   if (!request.body.empty() && call.method != "GET") {
     const std::string type =
         request.content_type
-            ? lower(trim(request.content_type->substr(0, request.content_type->find(';'))))
+            ? ascii_lower(trim(request.content_type->substr(0, request.content_type->find(';'))))
             : std::string();
     if (type == "application/json") {
       std::string why;
@@ -535,7 +530,8 @@ Response RestApi::handle(const Actor& actor, const RestRequest& request) const {
     }
   }
   for (auto& f : query_fields) call.input.push_back(std::move(f));
-  if (const Field* p = call.field("@pretty")) call.pretty = lower(field_text(p->value)) != "false";
+  if (const Field* p = call.field("@pretty"))
+    call.pretty = ascii_lower(field_text(p->value)) != "false";
 
   // Content negotiation: JSON only (Roundup's XML needs dicttoxml). Roundup's Accept parser,
   // with vendor types ("application/vnd.x-v1+json") and a version parameter.
@@ -550,7 +546,7 @@ Response RestApi::handle(const Actor& actor, const RestRequest& request) const {
     for (const auto& part : split(*request.accept, ',')) {
       auto params = split(part, ';');
       Range range;
-      range.type = lower(trim(params[0]));
+      range.type = ascii_lower(trim(params[0]));
       const std::size_t slash = range.type.find('/');
       if (slash == std::string::npos) {
         return fail(406, "Unable to parse Accept Header. Invalid media type: " + range.type +
@@ -1382,7 +1378,7 @@ json::value RestApi::get_element(Call& call, const ClassDef& c, const std::strin
       if (names.size() == 1) names = split(value, ':');
       for (auto& n : transitive_props(call, c, names)) fields->push_back(std::move(n));
     } else if (f.name == "@protected") {
-      with_protected = lower(value) == "true";
+      with_protected = ascii_lower(value) == "true";
     } else if (f.name == "@verbose") {
       const auto n = parse_int(value);
       if (!n) throw usage("Value of @verbose must be an integer, got '" + value + "'.");
@@ -1523,7 +1519,7 @@ json::value patch_value(std::string_view op, const Property& p, const json::valu
 
 json::value RestApi::patch_element(Call& call, const ClassDef& c, const std::string& id) const {
   const Field* op_field = call.field("@op");
-  const std::string op = op_field ? lower(field_text(op_field->value)) : "replace";
+  const std::string op = op_field ? ascii_lower(field_text(op_field->value)) : "replace";
   const ItemPtr item = require_etag(call, c, id);
   json::object out;
   out["id"] = id;
@@ -1573,7 +1569,7 @@ json::value RestApi::patch_element(Call& call, const ClassDef& c, const std::str
 json::value RestApi::patch_attribute(Call& call, const ClassDef& c, const std::string& id,
                                      const std::string& property) const {
   const Field* op_field = call.field("@op");
-  const std::string op = op_field ? lower(field_text(op_field->value)) : "replace";
+  const std::string op = op_field ? ascii_lower(field_text(op_field->value)) : "replace";
   if (!tracker_.has_permission(call.actor, "Edit", c.name, property, id)) {
     throw unauthorised("Permission to edit " + c.name + id + " " + property + " denied");
   }

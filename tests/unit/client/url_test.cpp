@@ -71,6 +71,8 @@ TEST(ClientHeaders, RefusesInjection) {
   EXPECT_THROW(check_header("Bad Name", "v"), RequestError);
   EXPECT_THROW(check_header("Bad:Name", "v"), RequestError);
   EXPECT_THROW(check_header("X\r\nEvil", "v"), RequestError);
+  EXPECT_THROW(check_header(std::string("X\0Evil", 6), "v"), RequestError);  // NUL is no tchar
+  EXPECT_THROW(check_method(std::string("GET\0", 4)), RequestError);
   EXPECT_NO_THROW(check_method("PROPFIND"));
   EXPECT_THROW(check_method("GET /x HTTP/1.1\r\n"), RequestError);
   EXPECT_THROW(check_method(""), RequestError);
